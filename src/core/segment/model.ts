@@ -1,0 +1,52 @@
+/**
+ * The model contract (see ../shared/DESIGN.md): what the sidecar json says and how core runs a model
+ * without knowing which onnxruntime flavour (web WASM/WebGPU in the worker, node native in the CLI) runs it.
+ */
+
+export interface ModelOutputSpec {
+  /** Output tensor name in the ONNX graph. */
+  name: string;
+  /**
+   * foreground: probability a pixel belongs to a particle (sigmoid applied in the graph);
+   * boundary: probability a pixel lies on a particle's outline / between touching particles;
+   * distance: normalised distance to the particle edge (0 at edge, 1 at the centre of a particle).
+   */
+  kind: 'foreground' | 'boundary' | 'distance';
+  description?: string;
+}
+
+export interface ModelSidecar {
+  name: string;
+  version: string;
+  /** sha256 hex of the .onnx file. */
+  sha256: string;
+  /** File name of the .onnx beside the sidecar. */
+  file: string;
+  input: {
+    name: string;
+    /** H and W must be multiples of this. */
+    multiple: number;
+    /** Percentile stretch to [0, 1], done in core (segment/), not in the graph. */
+    normalisation: { method: 'percentile'; low: number; high: number };
+  };
+  /** Particle diameters (pixels, at the scale the model runs) the model was trained on. */
+  diameterRangePx?: [number, number];
+  tile: { size: number; overlap: number };
+  outputs: ModelOutputSpec[];
+  thresholds: { foreground: number; boundary: number };
+  training?: unknown;
+  validation?: unknown;
+}
+
+export interface LoadedModel {
+  sidecar: ModelSidecar;
+  backend: InferenceBackend;
+}
+
+/** A running inference session over a [1,1,H,W] float32 input; returns every output by name, [H*W] each. */
+export interface InferenceBackend {
+  /** e.g. 'wasm', 'webgpu', 'node-native'. */
+  readonly name: string;
+  run(input: Float32Array, height: number, width: number): Promise<Record<string, Float32Array>>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,147 @@
+/**
+ * Contracts shared by every part of the core (decode, calibrate, segment, measure, export),
+ * the worker, the CLI and the app. Change with care: several files rely on these shapes.
+ */
+import type { LabelImage, Raster } from './raster';
+
+export type LengthUnit = 'nm' | 'um' | 'px';
+export type CalibrationSource = 'metadata' | 'scale-bar' | 'manual' | 'none';
+
+/** A TIFF tag value as decoded (numbers, rationals as numbers, strings, byte arrays). */
+export type TagValue = string | number | number[] | Uint8Array;
+
+export interface ImageMeta {
+  format: 'png' | 'jpeg' | 'tiff';
+  /** Original bit depth and channels before any conversion. */
+  bitDepth: number;
+  channels: number;
+  /** Number of pages/IFDs in a TIFF (only the first is analysed). */
+  pages?: number;
+  /** TIFF tags of the first IFD keyed by numeric tag id (e.g. 34118 Zeiss, 34682 FEI, 270 description). */
+  tiffTags?: Record<number, TagValue>;
+}
+
+export interface DecodedImage {
+  raster: Raster;
+  meta: ImageMeta;
+}
+
+/** Instrument fields read from metadata, shown to the user. */
+export interface InstrumentInfo {
+  vendor?: string;
+  magnification?: string;
+  voltage?: string;
+  workingDistance?: string;
+  [key: string]: string | undefined;
+}
+
+export interface Calibration {
+  /** Physical length of one pixel in `unit`; null when unknown (unit is then 'px'). */
+  pixelSize: number | null;
+  unit: LengthUnit;
+  source: CalibrationSource;
+  /** Human-readable detail: which tag, which scale bar text, which preset. */
+  detail?: string;
+  instrument?: InstrumentInfo;
+}
+
+/** Rows [y0, y1) excluded from analysis (SEM info banner). */
+export interface ExcludedBand {
+  y0: number;
+  y1: number;
+  reason: 'banner' | 'manual';
+}
+
+export interface ScaleBarReading {
+  /** Bar end points in image pixels. */
+  x0: number;
+  x1: number;
+  y: number;
+  lengthPx: number;
+  /** Parsed label, when read. */
+  value?: number;
+  unit?: LengthUnit;
+  text?: string;
+}
+
+export type SegmentMethod = 'model' | 'threshold';
+
+export interface AnalysisOptions {
+  method: SegmentMethod;
+  /** Split touching particles (model separation output, or watershed for threshold). */
+  split: boolean;
+  /** Use distance-transform watershed on top of the model's separation output. */
+  watershed: boolean;
+  /** Minimum particle area in pixels; smaller particles are flagged excluded 'small'. */
+  minAreaPx: number;
+  /** Exclude particles that touch the image (or banner) edge. */
+  excludeEdges: boolean;
+  /** Threshold method: explicit 0..1 threshold on normalised grey, or null for Otsu. */
+  threshold: number | null;
+  /** Threshold method: particles are darker than ground (bright-field TEM). null = auto. */
+  darkParticles: boolean | null;
+  /** Manual calibration override (CLI --pixel-size/--unit, app manual calibration). */
+  pixelSizeOverride: { pixelSize: number; unit: 'nm' | 'um' } | null;
+  /** Banner detection on/off, or a manual band. */
+  banner: 'auto' | 'off' | { y0: number; y1: number };
+}
+
+export const DEFAULT_OPTIONS: AnalysisOptions = {
+  method: 'model',
+  split: true,
+  watershed: false,
+  minAreaPx: 10,
+  excludeEdges: false,
+  threshold: null,
+  darkParticles: null,
+  pixelSizeOverride: null,
+  banner: 'auto',
+};
+
+/** Per-particle measurements, always in pixels; unit conversion happens at report/export time. */
+export interface Particle {
+  id: number;
+  /** Centroid, pixels. */
+  x: number;
+  y: number;
+  area: number;
+  ecd: number;
+  perimeter: number;
+  feretMax: number;
+  feretMin: number;
+  /** Degrees, 0..180, angle of feret_max measured as in ImageJ (counter-clockwise from +x, y up). */
+  feretAngle: number;
+  circularity: number;
+  aspectRatio: number;
+  solidity: number;
+  touchesEdge: boolean;
+  bbox: [x0: number, y0: number, x1: number, y1: number];
+  /** Why the particle is left out of statistics, or null when included. */
+  excluded: null | 'edge' | 'small';
+}
+
+export interface ImageAnalysis {
+  name: string;
+  width: number;
+  height: number;
+  meta: ImageMeta;
+  calibration: Calibration;
+  excluded: ExcludedBand[];
+  scaleBar?: ScaleBarReading;
+  labels: LabelImage;
+  particles: Particle[];
+  method: SegmentMethod;
+  modelName?: string;
+  /** Wall-clock seconds of the analysis. */
+  seconds: number;
+  /** Non-fatal notes for the user (e.g. "no pixel size found: sizes in px"). */
+  warnings: string[];
+}
+
+/** Thrown for inputs that cannot be analysed; message is one clear line for the user. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
