@@ -1,0 +1,224 @@
+/**
+ * particles.csv and summary.csv exactly as the CLI contract in DESIGN.md fixes them.
+ *
+ * Numbers carry 6 significant digits (coordinates, sizes) without exponent notation; pixel sizes 8.
+ * An empty cell means "not defined" (e.g. std of fewer than two particles, no particles at all).
+ * Only included particles (excluded === null) appear in particles.csv and in the statistics.
+ *
+ * Pooled row `*`: all included particles of all images in one distribution. ECDs are pooled in one
+ * unit when every image is calibrated (um converted to the first image's unit, so nm with um is fine)
+ * or when none is (px). When calibrated and uncalibrated images mix, sizes in px and nm cannot be pooled:
+ * the row still gives the total count and time but leaves unit and size statistics empty.
+ * width/height are empty; pixel_size and pixel_size_source are given only when all images share them.
+ */
+import { summarize } from '../stats';
+import type { ImageAnalysis, LengthUnit } from '../types';
+import { convertLength, includedParticles, toUnits, unitScale } from '../units';
+
+export const PARTICLES_HEADER =
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+export const SUMMARY_HEADER =
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+
+/** Formats with `sig` significant digits, no exponent, trailing zeros dropped; '' for NaN/undefined. */
+export function formatNumber(v: number | null | undefined, sig = 6): string {
+  if (v == null || !Number.isFinite(v)) return '';
+  if (v === 0) return '0';
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const mag = Math.floor(Math.log10(Math.abs(v)));
+  const decimals = Math.min(15, Math.max(0, sig - 1 - mag));
+  let s = v.toFixed(decimals);
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s === '-0' ? '0' : s;
+}
+
+/** RFC 4180: quote fields holding a comma, quote, CR or LF (or edge spaces), doubling inner quotes. */
+export function csvField(s: string): string {
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function particlesCsvRows(a: ImageAnalysis): string[] {
+  const name = csvField(a.name);
+  const rows: string[] = [];
+  for (const p of includedParticles(a.particles)) {
+    const u = toUnits(p, a.calibration);
+    rows.push(
+      [
+        name,
+        String(p.id),
+        formatNumber(p.x),
+        formatNumber(p.y),
+        formatNumber(u.area),
+        formatNumber(u.ecd),
+        formatNumber(u.perimeter),
+        formatNumber(u.feretMax),
+        formatNumber(u.feretMin),
+        formatNumber(u.feretAngle),
+        formatNumber(u.circularity),
+        formatNumber(u.aspectRatio),
+        formatNumber(u.solidity),
+        p.touchesEdge ? '1' : '0',
+        u.unit,
+      ].join(','),
+    );
+  }
+  return rows;
+}
+
+function ecdValues(a: ImageAnalysis, to?: LengthUnit): number[] {
+  const { scale, unit } = unitScale(a.calibration);
+  return includedParticles(a.particles).map((p) => {
+    const v = p.ecd * scale;
+    return to && to !== unit ? convertLength(v, unit, to) : v;
+  });
+}
+
+function statsCells(values: number[]): string[] {
+  const s = summarize(values);
+  return [
+    String(s.count),
+    formatNumber(s.mean),
+    formatNumber(s.median),
+    formatNumber(s.std),
+    formatNumber(s.d10),
+    formatNumber(s.d50),
+    formatNumber(s.d90),
+  ];
+}
+
+export function summaryCsvRow(a: ImageAnalysis): string {
+  const { unit } = unitScale(a.calibration);
+  return [
+    csvField(a.name),
+    String(a.width),
+    String(a.height),
+    unit === 'px' ? '' : formatNumber(a.calibration.pixelSize, 8),
+    unit,
+    unit === 'px' ? 'none' : a.calibration.source,
+    ...statsCells(ecdValues(a)),
+    formatNumber(a.seconds, 4),
+  ].join(',');
+}
+
+export function pooledSummaryRow(list: ImageAnalysis[]): string {
+  const units = list.map((a) => unitScale(a.calibration).unit);
+  const calibrated = units.filter((u) => u !== 'px').length;
+  const seconds = list.reduce((t, a) => t + a.seconds, 0);
+  const sizes = new Set(
+    list.map((a) =>
+      unitScale(a.calibration).unit === 'px' ? '' : `${a.calibration.pixelSize}${a.calibration.unit}`,
+    ),
+  );
+  const sources = new Set(
+    list.map((a) => (unitScale(a.calibration).unit === 'px' ? 'none' : a.calibration.source)),
+  );
+  const first = list.length ? list[0] : null;
+  const pixelSize =
+    sizes.size === 1 && first && units[0] !== 'px' ? formatNumber(first.calibration.pixelSize, 8) : '';
+  const source = sources.size === 1 ? [...sources][0] : '';
+  if (calibrated > 0 && calibrated < list.length) {
+    const count = list.reduce((t, a) => t + includedParticles(a.particles).length, 0);
+    return [
+      '*',
+      '',
+      '',
+      '',
+      '',
+      source,
+      String(count),
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      formatNumber(seconds, 4),
+    ].join(',');
+  }
+  const unit: LengthUnit = calibrated === 0 ? 'px' : units[0];
+  const values: number[] = [];
+  for (const a of list) for (const v of ecdValues(a, unit)) values.push(v);
+  return [
+    '*',
+    '',
+    '',
+    pixelSize,
+    list.length ? unit : '',
+    source,
+    ...statsCells(values),
+    formatNumber(seconds, 4),
+  ].join(',');
+}
+
+export function particlesCsv(list: ImageAnalysis[]): string {
+  const lines = [PARTICLES_HEADER];
+  for (const a of list) for (const r of particlesCsvRows(a)) lines.push(r);
+  return lines.join('\n') + '\n';
+}
+
+export function summaryCsv(list: ImageAnalysis[]): string {
+  const lines = [SUMMARY_HEADER, ...list.map(summaryCsvRow), pooledSummaryRow(list)];
+  return lines.join('\n') + '\n';
+}
+
+/** RFC 4180 parser: quoted fields with "" escapes and embedded newlines, CRLF or LF, optional BOM. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let quoted = false;
+  let any = false;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+        i++;
+        continue;
+      }
+      field += c;
+      i++;
+      continue;
+    }
+    if (c === '"') {
+      quoted = true;
+      any = true;
+      i++;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+      any = true;
+      i++;
+    } else if (c === '\r' || c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      any = false;
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
+    } else {
+      field += c;
+      any = true;
+      i++;
+    }
+  }
+  if (any || field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** parseCsv keyed by the header row. */
+export function parseCsvRecords(text: string): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) return [];
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+}
