@@ -1,0 +1,297 @@
+/**
+ * Finds the scale bar (in the info banner, else anywhere in the image) and reads its label.
+ *
+ * A bar is a stack of identical long horizontal runs of near-extreme pixels (white on dark or black on bright),
+ * a few pixels thick, with quiet rows above and below except for optional end ticks. Boxes and frames are
+ * rejected by their long vertical sides. The length is measured at the half level between bar and background
+ * on the bar's middle row, end to end (ticks included), so it is exact for crisp bars and within a pixel for
+ * blurred/JPEG ones. The label is the nearest text line around the bar that parses as "<number> <unit>".
+ */
+import type { GreyF32 } from '../raster';
+import type { ExcludedBand, ScaleBarReading } from '../types';
+import { components, groupLines, parseScaleLabel, readLabelLine } from './ocr';
+
+export interface Region {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+interface BarCandidate {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  bright: boolean;
+  barLevel: number;
+  bgLevel: number;
+  tickUp: number;
+  tickDown: number;
+}
+
+function regionExtremes(g: GreyF32, r: Region): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let y = r.y0; y < r.y1; y++) {
+    const o = y * g.width;
+    for (let x = r.x0; x < r.x1; x++) {
+      const v = g.data[o + x]!;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return { lo, hi };
+}
+
+function median(vals: number[]): number {
+  if (vals.length === 0) return NaN;
+  vals.sort((a, b) => a - b);
+  return vals[vals.length >> 1]!;
+}
+
+/** Candidate bars of one polarity in a region. */
+export function findBars(g: GreyF32, r: Region, bright: boolean): BarCandidate[] {
+  const { width: W, data } = g;
+  const { lo, hi } = regionExtremes(g, r);
+  const range = hi - lo;
+  if (!(range > 0)) return [];
+  const thr = bright ? hi - 0.15 * range : lo + 0.15 * range;
+  const on = (v: number): boolean => (bright ? v >= thr : v <= thr);
+  const rw = r.x1 - r.x0;
+  const minLen = Math.max(10, Math.round(rw * 0.015));
+  const maxLen = Math.round(rw * 0.8);
+  interface Open {
+    starts: number[];
+    ends: number[];
+    x0: number;
+    x1: number;
+    y0: number;
+    y1: number;
+    seen: boolean;
+  }
+  let open: Open[] = [];
+  const closed: Open[] = [];
+  for (let y = r.y0; y < r.y1; y++) {
+    const o = y * W;
+    for (const op of open) op.seen = false;
+    let x = r.x0;
+    while (x < r.x1) {
+      if (!on(data[o + x]!)) {
+        x++;
+        continue;
+      }
+      const s = x;
+      while (x < r.x1 && on(data[o + x]!)) x++;
+      const e = x - 1;
+      const len = e - s + 1;
+      if (len < minLen || len > maxLen) continue;
+      // Noise or a touching object can lengthen one row's run by a few pixels; the ends are medians over rows.
+      const match = open.find((op) => !op.seen && Math.abs(op.x0 - s) <= 3 && Math.abs(op.x1 - e) <= 3);
+      if (match) {
+        match.seen = true;
+        match.y1 = y;
+        match.starts.push(s);
+        match.ends.push(e);
+      } else open.push({ starts: [s], ends: [e], x0: s, x1: e, y0: y, y1: y, seen: true });
+    }
+    const still: Open[] = [];
+    for (const op of open) (op.seen ? still : closed).push(op);
+    open = still;
+  }
+  closed.push(...open);
+  for (const c of closed) {
+    c.x0 = median(c.starts);
+    c.x1 = median(c.ends);
+  }
+  const out: BarCandidate[] = [];
+  for (const c of closed) {
+    const len = c.x1 - c.x0 + 1;
+    const t = c.y1 - c.y0 + 1;
+    if (t > Math.max(3, Math.min(40, len / 4))) continue;
+    // Quiet rows above and below (ticks excepted near the ends).
+    const margin = Math.max(2, Math.round(len * 0.12));
+    const quiet = (y: number): boolean => {
+      if (y < r.y0 || y >= r.y1) return true;
+      let n = 0;
+      let m = 0;
+      for (let x = c.x0 + margin; x <= c.x1 - margin; x++) {
+        m++;
+        if (on(data[y * W + x]!)) n++;
+      }
+      return m === 0 || n / m < 0.25;
+    };
+    if (!quiet(c.y0 - 1) || !quiet(c.y1 + 1)) continue;
+    // End ticks: how far ink continues vertically at the ends.
+    const tickExtent = (dir: -1 | 1): number => {
+      let best = 0;
+      for (const xs of [c.x0, c.x1]) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const x = xs + (xs === c.x0 ? dx + 1 : dx - 1);
+          let k = 0;
+          let y = dir < 0 ? c.y0 - 1 : c.y1 + 1;
+          while (y >= r.y0 && y < r.y1 && on(data[y * W + x]!)) {
+            k++;
+            y += dir;
+          }
+          best = Math.max(best, k);
+        }
+      }
+      return best;
+    };
+    const tickUp = tickExtent(-1);
+    const tickDown = tickExtent(1);
+    // A frame or box has sides much longer than any tick.
+    const maxTick = Math.max(4 * t, 0.25 * len, 6);
+    if (tickUp > maxTick || tickDown > maxTick) continue;
+    // Levels for the half-level length measurement.
+    const ym = (c.y0 + c.y1) >> 1;
+    const barVals: number[] = [];
+    for (let x = c.x0; x <= c.x1; x++) barVals.push(data[ym * W + x]!);
+    const bgVals: number[] = [];
+    for (const y of [c.y0 - 2, c.y1 + 2]) {
+      if (y < 0 || y >= g.height) continue;
+      for (let x = c.x0 + margin; x <= c.x1 - margin; x++) bgVals.push(data[y * W + x]!);
+    }
+    const barLevel = median(barVals);
+    const bgLevel = bgVals.length ? median(bgVals) : bright ? lo : hi;
+    out.push({ x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1, bright, barLevel, bgLevel, tickUp, tickDown });
+  }
+  return out;
+}
+
+/** End-to-end length at half level on the middle row, searching a few pixels beyond the detected run. */
+function refineEnds(g: GreyF32, c: BarCandidate): { x0: number; x1: number } {
+  const { width: W, data } = g;
+  const mid = (c.barLevel + c.bgLevel) / 2;
+  const inside = (v: number): boolean => (c.bright ? v > mid : v < mid);
+  const ym = (c.y0 + c.y1) >> 1;
+  let x0 = c.x0;
+  // One pixel at most: a blurred edge, not whatever bright object happens to touch the bar.
+  if (x0 - 1 >= 0 && inside(data[ym * W + x0 - 1]!)) x0--;
+  while (x0 < c.x1 && !inside(data[ym * W + x0]!)) x0++;
+  let x1 = c.x1;
+  if (x1 + 1 < W && inside(data[ym * W + x1 + 1]!)) x1++;
+  while (x1 > x0 && !inside(data[ym * W + x1]!)) x1--;
+  return { x0, x1 };
+}
+
+/** Looks for the label around a bar. Returns the parsed label (if any) and the raw text read. */
+function readLabel(
+  g: GreyF32,
+  c: BarCandidate,
+  x0: number,
+  x1: number,
+): { text?: string; parsed?: ReturnType<typeof parseScaleLabel> } {
+  const { width: W, height: H, data } = g;
+  const len = x1 - x0 + 1;
+  // Labels can be much wider than short bars and up to ~6% of the image height tall.
+  const hw = Math.round(Math.max(40, Math.min(220, Math.max(len * 0.6, H * 0.06))));
+  const xm = Math.max(len * 0.8, hw * 2.5) + 10;
+  const wx0 = Math.max(0, Math.round(x0 - xm));
+  const wx1 = Math.min(W, Math.round(x1 + xm));
+  const wy0 = Math.max(0, c.y0 - hw);
+  const wy1 = Math.min(H, c.y1 + hw + 1);
+  const ww = wx1 - wx0;
+  const wh = wy1 - wy0;
+  // Text is drawn at the bar's level; a cut nearer the bar keeps mid-grey micrograph detail out of the glyphs.
+  const mid = c.bgLevel + 0.75 * (c.barLevel - c.bgLevel);
+  const mask = new Uint8Array(ww * wh);
+  for (let y = 0; y < wh; y++) {
+    const o = (wy0 + y) * W + wx0;
+    for (let x = 0; x < ww; x++) {
+      const v = data[o + x]!;
+      mask[y * ww + x] = (c.bright ? v > mid : v < mid) ? 1 : 0;
+    }
+  }
+  const labels = new Int32Array(ww * wh);
+  const comps = components(mask, ww, wh, labels);
+  const barId = labels[(((c.y0 + c.y1) >> 1) - wy0) * ww + (((x0 + x1) >> 1) - wx0)]!;
+  const maxGlyphH = Math.max(6, hw * 0.9);
+  const kept = comps.filter((k) => {
+    if (k.id === barId) return false;
+    const h = k.y1 - k.y0;
+    const w = k.x1 - k.x0;
+    if (k.area < 3 || h > maxGlyphH || w > maxGlyphH * 1.5) return false;
+    // Cut by the window edge: not a whole glyph (and in micrographs mostly texture).
+    return !(k.x0 === 0 || k.y0 === 0 || k.x1 === ww || k.y1 === wh);
+  });
+  if (kept.length === 0 || kept.length > 2000) return {};
+  // Lines may carry texture blobs next to the label (readLabelLine copes), so their length is not limited.
+  const lines = groupLines(kept).filter((l) => l.glyphs.length >= 2);
+  const by = (c.y0 + c.y1) / 2 - wy0;
+  const bx = (x0 + x1) / 2 - wx0;
+  const dist = (l: { x0: number; x1: number; y0: number; y1: number }): number => {
+    const dy = l.y1 <= by ? by - l.y1 : l.y0 >= by ? l.y0 - by : 0;
+    const cx = (l.x0 + l.x1) / 2;
+    return dy + 0.5 * Math.abs(cx - bx);
+  };
+  lines.sort((a, b) => dist(a) - dist(b));
+  let firstText: string | undefined;
+  for (const l of lines.slice(0, 24)) {
+    const { reading, parsed } = readLabelLine(l, labels, ww);
+    if (!/\d/.test(reading.text)) continue;
+    firstText ??= reading.text;
+    if (parsed) return { text: reading.text.trim(), parsed };
+  }
+  return { text: firstText };
+}
+
+export interface ScaleBarOptions {
+  /** Banner bands: searched first; bars there need no label to be reported. */
+  bands?: ExcludedBand[];
+}
+
+/**
+ * Finds the scale bar and reads its label. Returns null when no bar is found. A bar found in the banner, or one
+ * sitting on a quiet box in the image, is returned even with an unreadable label (value undefined) so the app can
+ * prefill its length and ask for the value.
+ */
+export function findScaleBar(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarReading | null {
+  const { width: W, height: H } = g;
+  const regions: { r: Region; inBanner: boolean }[] = [];
+  for (const b of opts.bands ?? []) {
+    if (b.y1 - b.y0 >= 4) regions.push({ r: { x0: 0, y0: b.y0, x1: W, y1: b.y1 }, inBanner: true });
+  }
+  regions.push({ r: { x0: 0, y0: 0, x1: W, y1: H }, inBanner: false });
+  let unlabelled: ScaleBarReading | null = null;
+  for (const { r, inBanner } of regions) {
+    const cands = [...findBars(g, r, true), ...findBars(g, r, false)];
+    // Longer bars first: labels and bars are usually the most prominent straight objects.
+    cands.sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0));
+    for (const c of cands.slice(0, 8)) {
+      const { x0, x1 } = refineEnds(g, c);
+      const y = (c.y0 + c.y1) >> 1;
+      const label = readLabel(g, c, x0, x1);
+      const reading: ScaleBarReading = { x0, x1, y, lengthPx: x1 - x0 + 1 };
+      if (label.parsed) {
+        reading.value = label.parsed.value;
+        reading.unit = label.parsed.unit;
+        reading.text = label.parsed.text;
+        return reading;
+      }
+      if (label.text) reading.text = label.text;
+      if (unlabelled === null && (inBanner || quietSurround(g, c))) unlabelled = reading;
+    }
+    if (unlabelled) return unlabelled;
+  }
+  return unlabelled;
+}
+
+/** True when the bar sits on a uniform patch (a drawn box), not on micrograph texture. */
+function quietSurround(g: GreyF32, c: BarCandidate): boolean {
+  const { width: W, height: H, data } = g;
+  const t = c.y1 - c.y0 + 1;
+  const pad = Math.max(3, t);
+  let n = 0;
+  let quiet = 0;
+  const tol = Math.abs(c.barLevel - c.bgLevel) * 0.1;
+  for (const y of [c.y0 - pad - Math.max(c.tickUp, 0), c.y1 + pad + Math.max(c.tickDown, 0)]) {
+    if (y < 0 || y >= H) continue;
+    for (let x = c.x0; x <= c.x1; x++) {
+      n++;
+      if (Math.abs(data[y * W + x]! - c.bgLevel) <= tol) quiet++;
+    }
+  }
+  return n > 0 && quiet / n > 0.9;
+}
