@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: every benchmark, one JSON object per line on stdout.
+ * (a) labelling + measuring a 4096x4096 mask (bench/label-measure.ts), (b) the whole pipeline on 1024x768 with
+ * the bundled model, WASM 1 and 2 threads and native (bench/pipeline.ts), (c) 8192x8192 through tiling with
+ * peak memory (bench/tiling.ts). Extra arguments go to (b) and (c), e.g. --model PATH.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const print = (o: object): void => console.log(JSON.stringify(o));
+
+if (existsSync(path.join(HERE, 'label-measure.ts'))) {
+  const lm = (await import('./label-measure')) as { run: () => object | object[] };
+  const r = lm.run();
+  for (const o of Array.isArray(r) ? r : [r]) print(o);
+}
+const pipeline = await import('./pipeline');
+for (const o of pipeline.run(argv)) print(o);
+const tiling = await import('./tiling');
+print(tiling.run(argv));

@@ -1,0 +1,205 @@
+/**
+ * The analysis, composed: decode -> grey -> calibrate (pixel size, banner) -> normalise (banner left out of
+ * the percentiles) -> segment (model tiles + instances, or the threshold method) -> measure. The single entry
+ * point the worker and the CLI call; everything it needs arrives as arguments, so it runs in both.
+ */
+import type { GreyF32, LabelImage } from './raster';
+import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
+import type { LoadedModel } from './segment/model';
+import { decodeImage } from './decode/index';
+import { percentileStretch, toGrey } from './normalise';
+import { calibrate } from './calibrate/index';
+import { relabelSequential } from './label';
+import { measureParticles } from './measure';
+import { segmentWithModel } from './segment/model-segment';
+import { relabelInPlace } from './segment/cleanup';
+import { thresholdSegment } from './segment/threshold';
+
+export interface AnalyzeInput {
+  name: string;
+  bytes: Uint8Array;
+  /** Texts of side-car metadata files (e.g. Hitachi/JEOL .txt beside the image). */
+  sidecarTexts?: string[];
+}
+
+export interface AnalyzeHooks {
+  /** Stage name ('decode', 'calibrate', 'segment', 'instances', 'measure', 'done') and 0..1 progress within it. */
+  onProgress?: (stage: string, fraction: number) => void;
+  /** Checked between stages and between tiles; the analysis rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Percentiles for the threshold method's normalisation (the model states its own in the sidecar). */
+const THRESHOLD_PERCENTILES: [number, number] = [0.5, 99.5];
+
+/** Specks below half the minimum area are noise and dropped; the rest are kept and flagged 'small'. */
+export function speckSize(minAreaPx: number): number {
+  return minAreaPx > 1 ? Math.floor(minAreaPx / 2) : 0;
+}
+
+export function assertModelFor(options: AnalysisOptions, model: LoadedModel | null): void {
+  if (options.method === 'model' && !model)
+    throw new Error('method "model" needs a segmentation model (load one, or choose the threshold method)');
+}
+
+export async function analyzeImage(
+  input: AnalyzeInput,
+  options: AnalysisOptions,
+  model: LoadedModel | null,
+  hooks: AnalyzeHooks = {},
+): Promise<ImageAnalysis> {
+  assertModelFor(options, model);
+  const t0 = performance.now();
+  const { onProgress, signal } = hooks;
+  const check = (): void => {
+    if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
+  };
+  const warnings: string[] = [];
+
+  check();
+  onProgress?.('decode', 0);
+  // Big buffers are held in `let`s and dropped as soon as they are spent: locals of an async function live
+  // across awaits, and an 8192x8192 image must not keep its raster, grey and normalised copies during inference.
+  let decoded: DecodedImage | null = decodeImage(input.bytes, input.name);
+  const meta = decoded.meta;
+  const { width, height } = decoded.raster;
+  let grey: GreyF32 | null = toGrey(decoded.raster);
+
+  check();
+  onProgress?.('calibrate', 0);
+  const cal = calibrate({
+    decoded,
+    grey,
+    sidecarTexts: input.sidecarTexts,
+    options: { banner: options.banner, pixelSizeOverride: options.pixelSizeOverride },
+  });
+  decoded = null;
+  warnings.push(...cal.warnings);
+  const excluded = cal.excluded;
+  const blocked = bandMask(excluded, width, height);
+  let valid: Uint8Array | undefined;
+  if (blocked) {
+    valid = new Uint8Array(width * height);
+    for (let i = 0; i < valid.length; i++) valid[i] = blocked[i] ^ 1;
+  }
+
+  check();
+  let labels: LabelImage;
+  const speckPx = speckSize(options.minAreaPx);
+  if (options.method === 'model' && model) {
+    const sc = model.sidecar;
+    const { low, high } = sc.input.normalisation;
+    onProgress?.('normalise', 0);
+    let norm: GreyF32 | null = percentileStretch(grey, low, high, valid);
+    grey = null;
+    onProgress?.('segment', 0);
+    // The step takes the normalised image over; a resampled second pass (rare) recomputes it from the bytes.
+    const bytes = input.bytes;
+    const handOver = (): GreyF32 => {
+      const g = norm ?? percentileStretch(toGrey(decodeImage(bytes, input.name).raster), low, high, valid);
+      norm = null;
+      return g;
+    };
+    const r = await segmentWithModel(handOver, sc, model.backend, {
+      split: options.split,
+      watershed: options.watershed,
+      speckPx,
+      blocked,
+      signal,
+      onTile: (f) => onProgress?.('segment', f),
+      onInstances: () => onProgress?.('instances', 0),
+    });
+    warnings.push(...r.warnings);
+    labels = r.labels;
+  } else {
+    onProgress?.('normalise', 0);
+    const norm = percentileStretch(grey, THRESHOLD_PERCENTILES[0], THRESHOLD_PERCENTILES[1], valid);
+    grey = null;
+    onProgress?.('segment', 0);
+    const r = thresholdSegment(norm, {
+      threshold: options.threshold,
+      darkParticles: options.darkParticles,
+      split: options.split,
+      speckPx,
+      blocked,
+    });
+    warnings.push(...r.warnings);
+    onProgress?.('segment', 1);
+    labels = r.labels;
+  }
+
+  check();
+  onProgress?.('measure', 0);
+  if (blocked) {
+    // Instances never start in a band, but a flood or hole fill must not have reached into one either.
+    let touched = false;
+    const d = labels.data;
+    for (let i = 0; i < d.length; i++)
+      if (blocked[i] && d[i] !== 0) {
+        d[i] = 0;
+        touched = true;
+      }
+    if (touched) relabelInPlace(labels);
+  }
+  const particles = measureParticles(labels, {
+    minAreaPx: options.minAreaPx,
+    excludeEdges: options.excludeEdges,
+    excludedBands: excluded,
+  });
+  if (!particles.some((p) => p.excluded === null)) warnings.push('no particles found');
+  onProgress?.('done', 1);
+
+  return {
+    name: input.name,
+    width,
+    height,
+    meta,
+    calibration: cal.calibration,
+    excluded,
+    scaleBar: cal.scaleBar,
+    labels,
+    particles,
+    method: options.method,
+    modelName:
+      options.method === 'model' && model ? `${model.sidecar.name} ${model.sidecar.version}` : undefined,
+    seconds: (performance.now() - t0) / 1000,
+    warnings,
+  };
+}
+
+/**
+ * Re-measures an analysis after mask edits or option changes (min area, edge exclusion, manual pixel size)
+ * without segmenting again. Labels are made contiguous, since edits can leave gaps.
+ */
+export function remeasure(a: ImageAnalysis, options: AnalysisOptions): ImageAnalysis {
+  const labels = relabelSequential(a.labels);
+  let calibration: Calibration = a.calibration;
+  if (options.pixelSizeOverride) {
+    const { pixelSize, unit } = options.pixelSizeOverride;
+    calibration = {
+      pixelSize,
+      unit,
+      source: 'manual',
+      detail: 'set by the user',
+      instrument: a.calibration.instrument,
+    };
+  }
+  const particles = measureParticles(labels, {
+    minAreaPx: options.minAreaPx,
+    excludeEdges: options.excludeEdges,
+    excludedBands: a.excluded,
+  });
+  return { ...a, labels, particles, calibration };
+}
+
+/** 1 for pixels in an excluded band, or undefined when there is none. */
+function bandMask(bands: ExcludedBand[], width: number, height: number): Uint8Array | undefined {
+  if (!bands.length) return undefined;
+  const m = new Uint8Array(width * height);
+  for (const b of bands) {
+    const y0 = Math.max(0, Math.min(height, Math.floor(b.y0)));
+    const y1 = Math.max(y0, Math.min(height, Math.ceil(b.y1)));
+    m.fill(1, y0 * width, y1 * width);
+  }
+  return m;
+}

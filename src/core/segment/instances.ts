@@ -1,0 +1,183 @@
+/**
+ * Particle instances from the model's probability maps. Seeds are the confident particle interiors
+ * (foreground high, boundary low); they are grown back into the foreground mask by a marker-controlled
+ * watershed on the boundary map (priority flood with a bucket queue), so two touching particles separate along
+ * the ridge of boundary probability between them.
+ */
+import type { LabelImage } from '../raster';
+import { labelComponents } from '../label';
+import { fillHolesPerLabel, relabelInPlace, removeSpecks } from './cleanup';
+import { distanceWatershed } from './watershed';
+
+export interface InstanceOptions {
+  /** Foreground probability above which a pixel belongs to a particle. */
+  foregroundThreshold: number;
+  /** Boundary probability below which a foreground pixel is a seed (particle interior). */
+  boundaryThreshold: number;
+  /** Separate touching particles with the boundary map; false = plain foreground components. */
+  split: boolean;
+  /** Additionally split instances by a distance-transform watershed. */
+  watershed?: boolean;
+  /** Seeds smaller than this are ignored (boundary noise), their pixels are claimed by neighbours. */
+  minSeedPx?: number;
+  /** Particles smaller than this are dropped as specks. */
+  speckPx?: number;
+  /** Pixels that must end up background (excluded bands). */
+  blocked?: Uint8Array;
+}
+
+const LEVELS = 256;
+
+export function instancesFromProbabilities(
+  foreground: Float32Array,
+  boundary: Float32Array | null,
+  width: number,
+  height: number,
+  opts: InstanceOptions,
+): LabelImage {
+  const n = width * height;
+  const mask = new Uint8Array(n);
+  const tf = opts.foregroundThreshold;
+  const blocked = opts.blocked;
+  for (let i = 0; i < n; i++) mask[i] = foreground[i] > tf && !(blocked && blocked[i]) ? 1 : 0;
+
+  let labels: LabelImage;
+  if (!opts.split || !boundary) {
+    labels = labelComponents({ width, height, data: mask }, 8);
+  } else {
+    labels = growSeeds(mask, boundary, width, height, opts.boundaryThreshold, opts.minSeedPx ?? 4);
+  }
+  if (opts.split && opts.watershed) {
+    labels = distanceWatershed(mask, width, height, { regions: labels.data });
+  }
+  removeSpecks(labels, opts.speckPx ?? 0);
+  fillHolesPerLabel(labels, blocked);
+  return relabelInPlace(labels);
+}
+
+/** Seeds -> priority flood over the foreground mask, ordered by quantised boundary probability. */
+function growSeeds(
+  mask: Uint8Array,
+  boundary: Float32Array,
+  width: number,
+  height: number,
+  tb: number,
+  minSeedPx: number,
+): LabelImage {
+  const n = width * height;
+  const seedMask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) seedMask[i] = mask[i] && boundary[i] < tb ? 1 : 0;
+  const seeds = labelComponents({ width, height, data: seedMask }, 4);
+  removeSpecks(seeds, minSeedPx);
+  const lab = seeds.data;
+
+  const queue = new BucketQueue(LEVELS);
+  const scale = LEVELS - 1;
+  // seedMask is reused as the "queued or labelled" marker.
+  for (let i = 0; i < n; i++) seedMask[i] = lab[i] !== 0 ? 1 : 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (lab[i] === 0) continue;
+      if (
+        (x > 0 && mask[i - 1] && !seedMask[i - 1]) ||
+        (x < width - 1 && mask[i + 1] && !seedMask[i + 1]) ||
+        (y > 0 && mask[i - width] && !seedMask[i - width]) ||
+        (y < height - 1 && mask[i + width] && !seedMask[i + width])
+      )
+        queue.push(i, 0);
+    }
+  }
+  // Each popped pixel hands its label to unvisited foreground neighbours; a neighbour's priority is never below
+  // the current level, which keeps the flood monotone (plateaus fill breadth-first from every seed at once).
+  for (;;) {
+    const i = queue.pop();
+    if (i < 0) break;
+    const level = queue.level;
+    const l = lab[i];
+    const x = i % width;
+    const y = (i - x) / width;
+    for (let k = 0; k < 4; k++) {
+      let q: number;
+      if (k === 0) {
+        if (x === 0) continue;
+        q = i - 1;
+      } else if (k === 1) {
+        if (x === width - 1) continue;
+        q = i + 1;
+      } else if (k === 2) {
+        if (y === 0) continue;
+        q = i - width;
+      } else {
+        if (y === height - 1) continue;
+        q = i + width;
+      }
+      if (!mask[q] || seedMask[q]) continue;
+      seedMask[q] = 1;
+      lab[q] = l;
+      let p = Math.floor(boundary[q] * scale + 0.5);
+      if (!(p >= level))
+        p = level; // also catches NaN
+      else if (p > scale) p = scale;
+      queue.push(q, p);
+    }
+  }
+
+  // Foreground without any seed (a particle the boundary map covered entirely) becomes its own particle.
+  let maxLabel = 0;
+  for (let i = 0; i < n; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  let orphans = 0;
+  for (let i = 0; i < n; i++) {
+    const o = mask[i] && lab[i] === 0 ? 1 : 0;
+    seedMask[i] = o;
+    orphans += o;
+  }
+  if (orphans > 0) {
+    const extra = labelComponents({ width, height, data: seedMask }, 8).data;
+    for (let i = 0; i < n; i++) if (extra[i]) lab[i] = maxLabel + extra[i];
+  }
+  return seeds;
+}
+
+/**
+ * Monotone bucket queue of pixel indices with integer priorities 0..levels-1; FIFO within a bucket.
+ * Buckets are growable Int32Arrays, so memory follows the number of queued pixels, not the image size.
+ */
+class BucketQueue {
+  private readonly items: Int32Array[];
+  private readonly head: Int32Array;
+  private readonly tail: Int32Array;
+  level = 0;
+
+  constructor(levels: number) {
+    this.items = Array.from({ length: levels }, () => new Int32Array(64));
+    this.head = new Int32Array(levels);
+    this.tail = new Int32Array(levels);
+  }
+
+  push(i: number, p: number): void {
+    let a = this.items[p];
+    if (this.tail[p] === a.length) {
+      // Compact the consumed front before growing.
+      const live = this.tail[p] - this.head[p];
+      const na = live * 2 + 64 > a.length ? new Int32Array(a.length * 2) : a;
+      na.set(a.subarray(this.head[p], this.tail[p]), 0);
+      this.items[p] = a = na;
+      this.head[p] = 0;
+      this.tail[p] = live;
+    }
+    a[this.tail[p]++] = i;
+    if (p < this.level) this.level = p;
+  }
+
+  /** Lowest-priority item, or -1 when empty. */
+  pop(): number {
+    const L = this.items.length;
+    while (this.level < L && this.head[this.level] === this.tail[this.level]) {
+      this.head[this.level] = this.tail[this.level] = 0;
+      this.level++;
+    }
+    if (this.level >= L) return -1;
+    return this.items[this.level][this.head[this.level]++];
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The model method as one step: normalised grey -> tiled inference -> instances, at native resolution.
+ * When the sidecar states the particle diameters the model was trained on (diameterRangePx) and the particles
+ * found at native resolution are typically outside that range, the image is resampled so they fall inside,
+ * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
+ * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
+ */
+import type { GreyF32, LabelImage } from '../raster';
+import { resizeBilinear } from '../resize';
+import type { InferenceBackend, ModelSidecar } from './model';
+import { instancesFromProbabilities } from './instances';
+import { runTiled } from './tiles';
+
+export interface ModelSegmentOptions {
+  split: boolean;
+  watershed: boolean;
+  speckPx: number;
+  blocked?: Uint8Array;
+  signal?: AbortSignal;
+  /** Progress of inference, 0..1 per pass. */
+  onTile?: (fraction: number) => void;
+  /** Called when inference is over and instances are being built. */
+  onInstances?: () => void;
+}
+
+export interface ModelSegmentResult {
+  labels: LabelImage;
+  /** Scale the model ran at (1 = native resolution). */
+  scale: number;
+  warnings: string[];
+}
+
+/** Fewer particles than this give no reliable typical size, so no resampling is attempted. */
+const MIN_PARTICLES_FOR_SCALE = 5;
+/** Largest resampled image (pixels): upsampling a big image must not blow the memory budget. */
+const MAX_SCALED_PIXELS = 64e6;
+
+/**
+ * `image` hands over the normalised image: called once for the first pass, and again only if a resampled
+ * second pass is needed (the caller may then recompute it). The step keeps no reference of its own while it
+ * builds instances, so on a large image the normalised copy is gone before the label buffers are allocated.
+ */
+export async function segmentWithModel(
+  image: () => GreyF32,
+  sidecar: ModelSidecar,
+  backend: InferenceBackend,
+  opts: ModelSegmentOptions,
+): Promise<ModelSegmentResult> {
+  const warnings: string[] = [];
+  let norm: GreyF32 | null = image();
+  const { width: W, height: H } = norm;
+  const fgName = sidecar.outputs.find((o) => o.kind === 'foreground')?.name;
+  if (!fgName) throw new Error(`model sidecar "${sidecar.name}" declares no foreground output`);
+  const bName = sidecar.outputs.find((o) => o.kind === 'boundary')?.name ?? null;
+  if (opts.split && !bName && !opts.watershed)
+    warnings.push('the model has no boundary output: touching particles are split by the distance watershed');
+  const wanted = bName ? [fgName, bName] : [fgName];
+  const tileOpts = {
+    tileSize: sidecar.tile.size,
+    overlap: sidecar.tile.overlap,
+    multiple: sidecar.input.multiple,
+    outputs: wanted,
+    signal: opts.signal,
+    onTile: (done: number, total: number) => opts.onTile?.(done / total),
+  };
+  const toLabels = (fg: Float32Array, bnd: Float32Array | null): LabelImage =>
+    instancesFromProbabilities(fg, bnd, W, H, {
+      foregroundThreshold: sidecar.thresholds.foreground,
+      boundaryThreshold: sidecar.thresholds.boundary,
+      split: opts.split,
+      watershed: opts.watershed || (opts.split && !bName),
+      speckPx: opts.speckPx,
+      blocked: opts.blocked,
+    });
+
+  let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
+  norm = null;
+  opts.onInstances?.();
+  let labels = toLabels(maps[fgName], bName ? maps[bName] : null);
+  maps = null;
+
+  const range = sidecar.diameterRangePx;
+  const scale = range ? chooseScale(labels, range, W * H) : 1;
+  if (scale === 1) return { labels, scale, warnings };
+
+  const sw = Math.max(1, Math.round(W * scale));
+  const sh = Math.max(1, Math.round(H * scale));
+  const typical = typicalDiameter(labels);
+  let scaled: GreyF32 | null = resizeBilinear(image(), sw, sh);
+  maps = await runTiled(backend, scaled, tileOpts);
+  scaled = null;
+  opts.onInstances?.();
+  const fg = resizeBilinear({ width: sw, height: sh, data: maps[fgName] }, W, H).data;
+  const bnd = bName ? resizeBilinear({ width: sw, height: sh, data: maps[bName] }, W, H).data : null;
+  maps = null;
+  labels = toLabels(fg, bnd);
+  warnings.push(
+    `particles are about ${typical.toFixed(1)} px across, outside the ${range![0]}-${range![1]} px the model was ` +
+      `trained on: inference ran at ${scale.toFixed(2)}x scale`,
+  );
+  return { labels, scale, warnings };
+}
+
+/** Median equivalent-circle diameter of the labelled particles (px), or NaN when there are none. */
+export function typicalDiameter(labels: LabelImage): number {
+  const area = new Int32Array(labels.count + 1);
+  const d = labels.data;
+  for (let i = 0; i < d.length; i++) area[d[i]]++;
+  const ecd: number[] = [];
+  for (let l = 1; l <= labels.count; l++) if (area[l] > 0) ecd.push(2 * Math.sqrt(area[l] / Math.PI));
+  if (!ecd.length) return NaN;
+  ecd.sort((a, b) => a - b);
+  return ecd[ecd.length >> 1];
+}
+
+/**
+ * Scale that brings the typical diameter inside `range` (to twice the lower bound when too small, to two
+ * thirds of the upper bound when too large), or 1 when it already is inside or cannot be estimated.
+ */
+export function chooseScale(labels: LabelImage, range: [number, number], pixels: number): number {
+  if (labels.count < MIN_PARTICLES_FOR_SCALE) return 1;
+  const typical = typicalDiameter(labels);
+  if (!(typical > 0)) return 1;
+  let s = 1;
+  if (typical < range[0]) s = Math.min(2 * range[0], range[1]) / typical;
+  else if (typical > range[1]) s = (range[1] * 2) / 3 / typical;
+  else return 1;
+  s = Math.min(4, Math.max(1 / 8, s));
+  if (s > 1 && pixels * s * s > MAX_SCALED_PIXELS) s = Math.max(1, Math.sqrt(MAX_SCALED_PIXELS / pixels));
+  return Math.abs(s - 1) < 0.05 ? 1 : s;
+}

@@ -1,0 +1,269 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decode as decodePng, encode as encodePng } from 'fast-png';
+import jpeg from 'jpeg-js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin', 'saemi.js');
+
+const PARTICLES_HEADER =
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+const SUMMARY_HEADER =
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+
+/** Dark discs (value lo) on a bright ground (hi), none touching the border; returns grey pixels. */
+function discs(
+  w: number,
+  h: number,
+  centres: Array<[number, number, number]>,
+  lo: number,
+  hi: number,
+): number[] {
+  const px = new Array<number>(w * h).fill(hi);
+  for (const [cx, cy, r] of centres)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * w + x] = lo;
+  return px;
+}
+
+/** Minimal little-endian baseline TIFF: one uncompressed strip of 16-bit grey. */
+function tiff16(w: number, h: number, px: number[]): Uint8Array {
+  const entries: Array<[tag: number, type: number, value: number]> = [
+    [256, 3, w],
+    [257, 3, h],
+    [258, 3, 16],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 0], // strip offset, patched below
+    [277, 3, 1],
+    [278, 3, h],
+    [279, 4, w * h * 2],
+  ];
+  const ifdSize = 2 + entries.length * 12 + 4;
+  const dataOffset = 8 + ifdSize;
+  const buf = new ArrayBuffer(dataOffset + w * h * 2);
+  const dv = new DataView(buf);
+  dv.setUint8(0, 0x49);
+  dv.setUint8(1, 0x49);
+  dv.setUint16(2, 42, true);
+  dv.setUint32(4, 8, true);
+  dv.setUint16(8, entries.length, true);
+  entries.forEach(([tag, type, value], k) => {
+    const o = 10 + k * 12;
+    dv.setUint16(o, tag, true);
+    dv.setUint16(o + 2, type, true);
+    dv.setUint32(o + 4, 1, true);
+    const v = tag === 273 ? dataOffset : value;
+    if (type === 3) dv.setUint16(o + 8, v, true);
+    else dv.setUint32(o + 8, v, true);
+  });
+  dv.setUint32(10 + entries.length * 12, 0, true);
+  for (let i = 0; i < w * h; i++) dv.setUint16(dataOffset + i * 2, px[i], true);
+  return new Uint8Array(buf);
+}
+
+const SCENE: Array<[number, number, number]> = [
+  [30, 30, 10],
+  [90, 35, 12],
+  [150, 30, 9],
+  [40, 90, 11],
+  [110, 95, 14],
+  [160, 100, 8],
+];
+const SIZES: Record<string, [number, number]> = {
+  'a.png': [200, 130],
+  'b.jpg': [201, 131],
+  'c16.tif': [203, 129],
+  'sub/d.png': [190, 140],
+};
+
+let dir: string;
+let inDir: string;
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'saemi-cli-'));
+  inDir = path.join(dir, 'in');
+  mkdirSync(path.join(inDir, 'sub'), { recursive: true });
+  {
+    const [w, h] = SIZES['a.png'];
+    const px = discs(w, h, SCENE, 50, 210);
+    writeFileSync(
+      path.join(inDir, 'a.png'),
+      encodePng({ width: w, height: h, data: Uint8Array.from(px), depth: 8, channels: 1 }),
+    );
+  }
+  {
+    const [w, h] = SIZES['b.jpg'];
+    const px = discs(w, h, SCENE, 50, 210);
+    const rgba = Buffer.alloc(w * h * 4);
+    for (let i = 0; i < w * h; i++) {
+      rgba.fill(px[i], i * 4, i * 4 + 3);
+      rgba[i * 4 + 3] = 255;
+    }
+    writeFileSync(path.join(inDir, 'b.jpg'), jpeg.encode({ data: rgba, width: w, height: h }, 92).data);
+  }
+  {
+    const [w, h] = SIZES['c16.tif'];
+    writeFileSync(path.join(inDir, 'c16.tif'), tiff16(w, h, discs(w, h, SCENE, 9000, 52000)));
+  }
+  {
+    const [w, h] = SIZES['sub/d.png'];
+    const px = discs(w, h, SCENE, 200, 40); // bright particles on dark ground
+    writeFileSync(
+      path.join(inDir, 'sub', 'd.png'),
+      encodePng({ width: w, height: h, data: Uint8Array.from(px), depth: 8, channels: 1 }),
+    );
+  }
+  writeFileSync(path.join(inDir, 'notes.png'), 'this is not an image\n');
+  const good = readFileSync(path.join(inDir, 'a.png'));
+  writeFileSync(path.join(inDir, 'trunc.png'), good.subarray(0, Math.floor(good.length / 2)));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('saemi analyze (threshold method)', () => {
+  it('prints help', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/saemi analyze INPUT\.\.\. --out DIR/);
+    expect(r.stdout).toMatch(/--pixel-size/);
+  });
+
+  it('analyses a folder of PNG, JPEG and 16-bit TIFF; reports the bad files and still writes the good ones', () => {
+    const out = path.join(dir, 'out1');
+    const r = run(['analyze', inDir, '--out', out, '--method', 'threshold', '--min-area', '20']);
+    expect(r.code).toBe(1);
+    const errLines = r.stderr.split('\n');
+    expect(errLines.filter((l) => l.includes('notes.png') && /error/.test(l))).toHaveLength(1);
+    expect(errLines.filter((l) => l.includes('trunc.png') && /error/.test(l))).toHaveLength(1);
+    expect(r.stderr).toMatch(/\[\d+\/6\] a\.png: 6 particles, no pixel size \(sizes in px\), \d+\.\d\d s/);
+
+    const particles = readFileSync(path.join(out, 'particles.csv'), 'utf8').trim().split(/\r?\n/);
+    expect(particles[0]).toBe(PARTICLES_HEADER);
+    const summary = readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split(/\r?\n/);
+    expect(summary[0]).toBe(SUMMARY_HEADER);
+    const rows = summary.slice(1).map((l) => l.split(','));
+    const names = rows.map((c) => c[0]);
+    expect(names.sort()).toEqual(['*', 'a.png', 'b.jpg', 'c16.tif', 'sub/d.png']);
+    for (const c of rows) if (c[0] !== '*') expect(Number(c[6])).toBe(SCENE.length);
+    const pooled = rows.find((c) => c[0] === '*')!;
+    expect(Number(pooled[6])).toBe(4 * SCENE.length);
+    expect(particles.length - 1).toBe(4 * SCENE.length);
+
+    for (const [name, [w, h]] of Object.entries(SIZES)) {
+      const file = path.join(out, 'labels', name.replace(/\.[^.]+$/, '') + '.png');
+      expect(existsSync(file), file).toBe(true);
+      const png = decodePng(readFileSync(file));
+      expect([png.width, png.height, png.depth, png.channels]).toEqual([w, h, 16, 1]);
+      const ids = new Set<number>();
+      for (const v of png.data as Uint16Array) if (v) ids.add(v);
+      expect(ids.size).toBe(SCENE.length);
+    }
+    expect(existsSync(path.join(out, 'labels', 'notes.png'))).toBe(false);
+  });
+
+  it('exits 0 when every input is fine; pixel size override gives nm; --json summary on stdout', () => {
+    const out = path.join(dir, 'out2');
+    const r = run([
+      'analyze',
+      path.join(inDir, 'a.png'),
+      path.join(inDir, 'c16.tif'),
+      '--out',
+      out,
+      '--method',
+      'threshold',
+      '--pixel-size',
+      '2',
+      '--unit',
+      'nm',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout) as {
+      images: Array<Record<string, unknown>>;
+      pooled: Record<string, unknown>;
+    };
+    expect(j.images.map((i) => i.image)).toEqual(['a.png', 'c16.tif']);
+    expect(j.images[0]).toMatchObject({
+      width: 200,
+      height: 130,
+      pixel_size: 2,
+      unit: 'nm',
+      pixel_size_source: 'manual',
+      count: 6,
+    });
+    expect(j.pooled).toMatchObject({ image: '*', count: 12 });
+    const particles = readFileSync(path.join(out, 'particles.csv'), 'utf8').trim().split(/\r?\n/).slice(1);
+    // Disc of radius 14 at (110, 95): ecd about 28 px = 56 nm.
+    const big = particles
+      .map((l) => l.split(','))
+      .find((c) => c[0] === 'a.png' && Math.abs(Number(c[2]) - 110.5) < 1)!;
+    expect(Math.abs(Number(big[5]) - 56)).toBeLessThan(2);
+    expect(big[14]).toBe('nm');
+  });
+
+  it('rejects usage errors with exit 2 and a clear line', () => {
+    const r = run(['analyze', path.join(inDir, 'a.png'), '--out', path.join(dir, 'x'), '--min-area', 'lots']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--min-area must be a whole number/);
+    const r2 = run(['analyze', path.join(inDir, 'a.png'), '--out', path.join(dir, 'x'), '--bogus']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/unknown option --bogus/);
+  });
+
+  it('model method without a model file says so instead of falling back silently', () => {
+    const r = run([
+      'analyze',
+      path.join(inDir, 'a.png'),
+      '--out',
+      path.join(dir, 'y'),
+      '--model',
+      path.join(dir, 'none.json'),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot read model sidecar/);
+  });
+});
+
+describe('saemi analyze with the bundled model', () => {
+  // models/saemi-unet.json + .onnx are committed with the repository (H4); this runs the shipped CLI path:
+  // sidecar + sha256 check, onnxruntime (native when it loads, and WASM), tiles, instances, outputs.
+  for (const backend of ['auto', 'wasm']) {
+    it(`segments clean discs with --backend ${backend}`, () => {
+      const out = path.join(dir, `model-${backend}`);
+      const r = run([
+        'analyze',
+        path.join(inDir, 'a.png'),
+        '--out',
+        out,
+        '--backend',
+        backend,
+        '--threads',
+        '1',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        new RegExp(`model saemi-unet \\S+ on ${backend === 'wasm' ? 'wasm' : '(node-native|wasm)'}`),
+      );
+      expect(r.stderr).not.toMatch(/sha256/);
+      const summary = readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split(/\r?\n/);
+      expect(summary[0]).toBe(SUMMARY_HEADER);
+      const row = summary.find((l) => l.startsWith('a.png,'))!.split(',');
+      expect(Number(row[6])).toBeGreaterThanOrEqual(SCENE.length - 1);
+      expect(Number(row[6])).toBeLessThanOrEqual(SCENE.length + 1);
+      const png = decodePng(readFileSync(path.join(out, 'labels', 'a.png')));
+      expect([png.width, png.height, png.depth]).toEqual([...SIZES['a.png'], 16]);
+    });
+  }
+});

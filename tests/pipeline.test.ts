@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import { encode as encodePng } from 'fast-png';
+import { analyzeImage, remeasure } from '../src/core/pipeline';
+import { DEFAULT_OPTIONS, type AnalysisOptions } from '../src/core/types';
+import type { InferenceBackend, LoadedModel, ModelSidecar } from '../src/core/segment/model';
+
+/**
+ * 320x240 8-bit grey scene, dark discs on a bright ground (bright-field TEM look), with mild deterministic
+ * noise. Radii and centres are known; two discs touch so splitting is exercised.
+ */
+const DISCS: Array<[number, number, number]> = [
+  [40, 40, 12],
+  [110, 50, 16],
+  [200, 40, 10],
+  [270, 60, 14],
+  [60, 150, 11],
+  [150, 160, 13],
+  [168, 160, 9],
+  [250, 170, 15],
+  [90, 210, 8],
+];
+const W = 320;
+const H = 240;
+
+function scene(dark = true): Uint8Array {
+  const px = new Uint8Array(W * H);
+  let s = 7;
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      let inside = false;
+      for (const [cx, cy, r] of DISCS) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) inside = true;
+      s = (s * 1103515245 + 12345) >>> 0;
+      const noise = ((s >>> 8) % 21) - 10;
+      const base = inside === dark ? 60 : 200;
+      px[y * W + x] = base + noise;
+    }
+  return px;
+}
+
+function pngBytes(px: Uint8Array): Uint8Array {
+  return encodePng({ width: W, height: H, data: px, depth: 8, channels: 1 });
+}
+
+const thresholdOptions: AnalysisOptions = { ...DEFAULT_OPTIONS, method: 'threshold', banner: 'off' };
+
+describe('pipeline, threshold method', () => {
+  it('finds every disc in an encoded PNG, measures them, reports stages', async () => {
+    const stages: string[] = [];
+    const a = await analyzeImage({ name: 'discs.png', bytes: pngBytes(scene()) }, thresholdOptions, null, {
+      onProgress: (s) => {
+        if (stages[stages.length - 1] !== s) stages.push(s);
+      },
+    });
+    expect(a.width).toBe(W);
+    expect(a.height).toBe(H);
+    expect(a.method).toBe('threshold');
+    expect(a.labels.data.length).toBe(W * H);
+    const inc = a.particles.filter((p) => p.excluded === null);
+    expect(inc.length).toBe(DISCS.length);
+    // Each lone disc's particle: centroid within 1 px, area within 6 % of pi r^2. The overlapping pair shares
+    // its lens, so each half is checked loosely (centroid within 2 px) and both together against the union.
+    const pair = [5, 6];
+    for (const [k, [cx, cy, r]] of DISCS.entries()) {
+      const id = a.labels.data[cy * W + cx];
+      const p = a.particles.find((q) => q.id === id)!;
+      expect(Math.hypot(p.x - (cx + 0.5), p.y - (cy + 0.5))).toBeLessThan(pair.includes(k) ? 2 : 1);
+      if (!pair.includes(k))
+        expect(Math.abs(p.area - Math.PI * r * r) / (Math.PI * r * r)).toBeLessThan(0.06);
+    }
+    let union = 0;
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        if (pair.some((k) => (x - DISCS[k][0]) ** 2 + (y - DISCS[k][1]) ** 2 <= DISCS[k][2] ** 2)) union++;
+    const ids = pair.map((k) => a.labels.data[DISCS[k][1] * W + DISCS[k][0]]);
+    expect(ids[0]).not.toBe(ids[1]);
+    const pairArea = a.particles.filter((p) => ids.includes(p.id)).reduce((s, p) => s + p.area, 0);
+    expect(Math.abs(pairArea - union) / union).toBeLessThan(0.06);
+    expect(a.calibration.unit).toBe('px');
+    expect(a.calibration.source).toBe('none');
+    expect(a.seconds).toBeGreaterThan(0);
+    expect(stages).toEqual(['decode', 'calibrate', 'normalise', 'segment', 'measure', 'done']);
+  });
+
+  it('bright particles on dark ground give the same count; --no-split merges the touching pair', async () => {
+    const bytes = pngBytes(scene(false));
+    const a = await analyzeImage({ name: 'b.png', bytes }, thresholdOptions, null);
+    expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length);
+    const b = await analyzeImage({ name: 'b.png', bytes }, { ...thresholdOptions, split: false }, null);
+    expect(b.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+  });
+
+  it('applies a manual pixel size and a manual banner band', async () => {
+    const a = await analyzeImage(
+      { name: 'discs.png', bytes: pngBytes(scene()) },
+      {
+        ...thresholdOptions,
+        pixelSizeOverride: { pixelSize: 2.5, unit: 'nm' },
+        banner: { y0: 200, y1: 240 },
+      },
+      null,
+    );
+    expect(a.calibration).toMatchObject({ pixelSize: 2.5, unit: 'nm', source: 'manual' });
+    expect(a.excluded).toEqual([{ y0: 200, y1: 240, reason: 'manual' }]);
+    for (let i = 200 * W; i < W * H; i++) expect(a.labels.data[i]).toBe(0);
+    // The disc at y = 210 lies in the band: gone, the rest stays.
+    expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+  });
+
+  it('remeasure applies a new minimum area and pixel size without segmenting again', async () => {
+    const a = await analyzeImage({ name: 'discs.png', bytes: pngBytes(scene()) }, thresholdOptions, null);
+    const r = remeasure(a, {
+      ...thresholdOptions,
+      minAreaPx: 300,
+      pixelSizeOverride: { pixelSize: 1, unit: 'um' },
+    });
+    expect(r.labels.count).toBe(a.labels.count);
+    // Discs with r <= 9 have area < 300 px.
+    const small = r.particles.filter((p) => p.excluded === 'small').length;
+    expect(small).toBe(DISCS.filter(([, , rr]) => Math.PI * rr * rr < 300).length);
+    expect(r.calibration).toMatchObject({ pixelSize: 1, unit: 'um', source: 'manual' });
+  });
+
+  it('rejects bad bytes with a one-line InputError', async () => {
+    await expect(
+      analyzeImage({ name: 'x.png', bytes: new TextEncoder().encode('hello') }, thresholdOptions, null),
+    ).rejects.toMatchObject({ name: 'InputError' });
+  });
+});
+
+describe('pipeline, model method (fake backend)', () => {
+  const sidecar: ModelSidecar = {
+    name: 'fake',
+    version: '0',
+    sha256: '',
+    file: 'fake.onnx',
+    input: { name: 'image', multiple: 32, normalisation: { method: 'percentile', low: 1, high: 99 } },
+    tile: { size: 128, overlap: 32 },
+    outputs: [
+      { name: 'fg', kind: 'foreground' },
+      { name: 'bd', kind: 'boundary' },
+    ],
+    thresholds: { foreground: 0.5, boundary: 0.5 },
+  };
+  // Per-pixel "network": dark = particle; no boundary signal. Tiles of 128 force seams through particles.
+  const backend: InferenceBackend = {
+    name: 'fake',
+    async run(input) {
+      const fg = new Float32Array(input.length);
+      for (let i = 0; i < input.length; i++) fg[i] = input[i] < 0.5 ? 0.95 : 0.05;
+      return { fg, bd: new Float32Array(input.length) };
+    },
+    async dispose() {},
+  };
+  const model: LoadedModel = { sidecar, backend };
+
+  it('runs tiles -> instances -> measure; the watershed option splits the touching pair', async () => {
+    const bytes = pngBytes(scene());
+    const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, banner: 'off' };
+    const fractions: number[] = [];
+    const a = await analyzeImage({ name: 'm.png', bytes }, opts, model, {
+      onProgress: (s, f) => s === 'segment' && fractions.push(f),
+    });
+    expect(a.method).toBe('model');
+    expect(a.modelName).toBe('fake 0');
+    // Boundary map is empty: the touching pair stays one particle without the watershed...
+    expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+    expect(fractions[fractions.length - 1]).toBe(1);
+    expect(fractions.length).toBeGreaterThan(4);
+    // ... and is split with it.
+    const b = await analyzeImage({ name: 'm.png', bytes }, { ...opts, watershed: true }, model);
+    expect(b.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length);
+  });
+
+  it('resamples when the particles are larger than the model was trained on, labels at input size', async () => {
+    const ranged: LoadedModel = { sidecar: { ...sidecar, diameterRangePx: [3, 12] }, backend };
+    const a = await analyzeImage(
+      { name: 'm.png', bytes: pngBytes(scene()) },
+      { ...DEFAULT_OPTIONS, banner: 'off' },
+      ranged,
+    );
+    expect(a.labels.width).toBe(W);
+    expect(a.labels.height).toBe(H);
+    expect(a.warnings.join(' ')).toMatch(
+      /outside the 3-12 px the model was trained on: inference ran at 0\.\d\dx scale/,
+    );
+    expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+    // Areas survive the round trip through the smaller scale within 15 %.
+    const [cx, cy, r] = DISCS[1];
+    const p = a.particles.find((q) => q.id === a.labels.data[cy * W + cx])!;
+    expect(Math.abs(p.area - Math.PI * r * r) / (Math.PI * r * r)).toBeLessThan(0.15);
+  });
+
+  it('says clearly when the model method has no model', async () => {
+    await expect(
+      analyzeImage({ name: 'm.png', bytes: pngBytes(scene()) }, { ...DEFAULT_OPTIONS }, null),
+    ).rejects.toThrow(/needs a segmentation model/);
+  });
+
+  it('can be cancelled between tiles', async () => {
+    const ac = new AbortController();
+    let n = 0;
+    const slow: LoadedModel = {
+      sidecar,
+      backend: {
+        name: 'slow',
+        async run(input, h, w) {
+          if (++n === 2) ac.abort(new Error('cancelled by user'));
+          return backend.run(input, h, w);
+        },
+        async dispose() {},
+      },
+    };
+    await expect(
+      analyzeImage({ name: 'm.png', bytes: pngBytes(scene()) }, { ...DEFAULT_OPTIONS, banner: 'off' }, slow, {
+        signal: ac.signal,
+      }),
+    ).rejects.toThrow('cancelled by user');
+    expect(n).toBe(2);
+  });
+});

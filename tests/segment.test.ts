@@ -1,0 +1,444 @@
+import { describe, expect, it } from 'vitest';
+import type { GreyF32, LabelImage } from '../src/core/raster';
+import type { InferenceBackend, ModelSidecar } from '../src/core/segment/model';
+import { chooseScale, segmentWithModel, typicalDiameter } from '../src/core/segment/model-segment';
+import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
+import { instancesFromProbabilities } from '../src/core/segment/instances';
+import { distanceTransform } from '../src/core/segment/distance';
+import { distanceWatershed } from '../src/core/segment/watershed';
+import { otsuThreshold, thresholdSegment } from '../src/core/segment/threshold';
+
+/** Fake model: per-pixel functions of the input, so the blended result must equal them exactly everywhere. */
+function pixelwiseBackend(log?: Array<[number, number]>): InferenceBackend {
+  return {
+    name: 'fake',
+    async run(input, height, width) {
+      log?.push([height, width]);
+      expect(height % 32).toBe(0);
+      expect(width % 32).toBe(0);
+      const fg = new Float32Array(input.length);
+      const bd = new Float32Array(input.length);
+      for (let i = 0; i < input.length; i++) {
+        fg[i] = input[i] * 0.5 + 0.25;
+        bd[i] = input[i] * input[i];
+      }
+      return { foreground: fg, boundary: bd };
+    },
+    async dispose() {},
+  };
+}
+
+function rampImage(w: number, h: number): GreyF32 {
+  const data = new Float32Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) data[y * w + x] = (Math.sin(x * 0.37) * Math.cos(y * 0.23) + 1) / 2;
+  return { width: w, height: h, data };
+}
+
+function drawDisc(
+  data: Uint8Array | Float32Array,
+  w: number,
+  cx: number,
+  cy: number,
+  r: number,
+  v = 1,
+): void {
+  const h = data.length / w;
+  for (let y = Math.max(0, Math.floor(cy - r)); y <= Math.min(h - 1, Math.ceil(cy + r)); y++)
+    for (let x = Math.max(0, Math.floor(cx - r)); x <= Math.min(w - 1, Math.ceil(cx + r)); x++)
+      if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) data[y * w + x] = v;
+}
+
+function distinctLabels(l: LabelImage): Set<number> {
+  const s = new Set<number>();
+  for (const v of l.data) if (v) s.add(v);
+  return s;
+}
+
+describe('tile layout', () => {
+  it('covers the axis with tiles no larger than asked, overlapping at least the overlap', () => {
+    for (const size of [1, 31, 32, 100, 511, 512, 513, 1000, 1024, 2500, 8192]) {
+      const l = layoutAxis(size, 512, 64, 32);
+      expect(l.length % 32).toBe(0);
+      expect(l.length).toBeLessThanOrEqual(Math.max(512, 32));
+      expect(l.origins[0]).toBe(0);
+      if (l.origins.length === 1) expect(l.length).toBeGreaterThanOrEqual(size);
+      else {
+        expect(l.origins[l.origins.length - 1] + l.length).toBe(size);
+        for (let i = 1; i < l.origins.length; i++)
+          expect(l.origins[i - 1] + l.length - l.origins[i]).toBeGreaterThanOrEqual(64);
+      }
+    }
+  });
+
+  it('does not pay for much more than the image (1024 px with 512-px tiles: 3 tiles of 384)', () => {
+    const l = layoutAxis(1024, 512, 64, 32);
+    expect(l.origins.length).toBe(3);
+    expect(l.length).toBe(384);
+  });
+
+  it('reflects like numpy reflect padding', () => {
+    expect([-2, -1, 0, 1, 2, 3, 4, 5].map((i) => reflectIndex(i, 3))).toEqual([2, 1, 0, 1, 2, 1, 0, 1]);
+    expect(reflectIndex(7, 1)).toBe(0);
+  });
+});
+
+describe('tiled inference', () => {
+  const sizes: Array<[number, number]> = [
+    [5, 3],
+    [31, 33],
+    [100, 70],
+    [512, 512],
+    [513, 200],
+    [1100, 777],
+  ];
+  for (const [w, h] of sizes) {
+    it(`blends seamlessly: ${w}x${h} equals the per-pixel function within 1e-5`, async () => {
+      const img = rampImage(w, h);
+      const log: Array<[number, number]> = [];
+      const out = await runTiled(pixelwiseBackend(log), img, { tileSize: 256, overlap: 48, multiple: 32 });
+      expect(Object.keys(out).sort()).toEqual(['boundary', 'foreground']);
+      let maxErr = 0;
+      for (let i = 0; i < w * h; i++) {
+        const v = img.data[i];
+        maxErr = Math.max(maxErr, Math.abs(out.foreground[i] - (v * 0.5 + 0.25)));
+        maxErr = Math.max(maxErr, Math.abs(out.boundary[i] - v * v));
+      }
+      expect(maxErr).toBeLessThan(1e-5);
+      if (w > 256 || h > 256) expect(log.length).toBeGreaterThan(1);
+      for (const [th, tw] of log) expect(Math.max(th, tw)).toBeLessThanOrEqual(256);
+    });
+  }
+
+  it('weights down tile borders: a model that is wrong near its tile edges leaves no seam inside the image', async () => {
+    // Output = 1 everywhere except a 4-pixel frame of 0 at each tile border (a typical padding artefact).
+    const frameBackend: InferenceBackend = {
+      name: 'frame',
+      async run(_input, h, w) {
+        const o = new Float32Array(h * w);
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) o[y * w + x] = x < 4 || y < 4 || x >= w - 4 || y >= h - 4 ? 0 : 1;
+        return { foreground: o };
+      },
+      async dispose() {},
+    };
+    const w = 700;
+    const h = 600;
+    const out = await runTiled(frameBackend, rampImage(w, h), { tileSize: 256, overlap: 64, multiple: 32 });
+    // Away from the true image border, every pixel should be (almost) 1.
+    let minInside = 1;
+    for (let y = 8; y < h - 8; y++)
+      for (let x = 8; x < w - 8; x++) minInside = Math.min(minInside, out.foreground[y * w + x]);
+    expect(minInside).toBeGreaterThan(0.99);
+  });
+
+  it('stops between tiles when aborted', async () => {
+    const ac = new AbortController();
+    let calls = 0;
+    const be: InferenceBackend = {
+      name: 'abort',
+      async run(input) {
+        calls++;
+        if (calls === 2) ac.abort(new Error('stop'));
+        return { foreground: new Float32Array(input.length) };
+      },
+      async dispose() {},
+    };
+    await expect(
+      runTiled(be, rampImage(800, 800), { tileSize: 256, overlap: 32, multiple: 32, signal: ac.signal }),
+    ).rejects.toThrow('stop');
+    expect(calls).toBe(2);
+  });
+});
+
+describe('instances from probability maps', () => {
+  // Two discs touching along x = 50, with a boundary map that is high on each disc's outline.
+  const w = 100;
+  const h = 60;
+  const fg = new Float32Array(w * h);
+  const bd = new Float32Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const d1 = Math.hypot(x - 30, y - 30);
+      const d2 = Math.hypot(x - 70, y - 30);
+      if (d1 <= 20 || d2 <= 20) fg[y * w + x] = 0.95;
+      const edge = Math.min(Math.abs(d1 - 20), Math.abs(d2 - 20));
+      bd[y * w + x] = Math.max(0, 1 - edge / 3);
+    }
+
+  it('splits two touching discs into exactly 2 along the boundary ridge', () => {
+    const labels = instancesFromProbabilities(fg, bd, w, h, {
+      foregroundThreshold: 0.5,
+      boundaryThreshold: 0.5,
+      split: true,
+    });
+    expect(labels.count).toBe(2);
+    expect(distinctLabels(labels).size).toBe(2);
+    // Every foreground pixel is labelled, left disc left of the contact, right disc right of it.
+    let fgN = 0;
+    let labN = 0;
+    for (let i = 0; i < w * h; i++) {
+      if (fg[i] > 0.5) fgN++;
+      if (labels.data[i]) labN++;
+    }
+    expect(labN).toBe(fgN);
+    expect(labels.data[30 * w + 20]).toBe(1);
+    expect(labels.data[30 * w + 80]).toBe(2);
+    expect(labels.data[30 * w + 48]).toBe(1);
+    expect(labels.data[30 * w + 52]).toBe(2);
+  });
+
+  it('--no-split gives the plain foreground component', () => {
+    const labels = instancesFromProbabilities(fg, bd, w, h, {
+      foregroundThreshold: 0.5,
+      boundaryThreshold: 0.5,
+      split: false,
+    });
+    expect(labels.count).toBe(1);
+  });
+
+  it('keeps a particle whose interior the boundary map covers entirely, and drops specks', () => {
+    const f = new Float32Array(w * h);
+    const b = new Float32Array(w * h);
+    drawDisc(f, w, 20, 20, 3, 0.9);
+    drawDisc(b, w, 20, 20, 3, 0.9); // no seed at all
+    f[50 * w + 90] = 0.9; // one-pixel speck
+    const labels = instancesFromProbabilities(f, b, w, h, {
+      foregroundThreshold: 0.5,
+      boundaryThreshold: 0.5,
+      split: true,
+      speckPx: 3,
+    });
+    expect(labels.count).toBe(1);
+    expect(labels.data[20 * w + 20]).toBe(1);
+    expect(labels.data[50 * w + 90]).toBe(0);
+  });
+
+  it('fills a hole inside one particle but not a gap enclosed by three', () => {
+    const W = 120;
+    const H = 120;
+    const f = new Float32Array(W * H);
+    const b = new Float32Array(W * H);
+    drawDisc(f, W, 30, 30, 15, 0.9);
+    drawDisc(f, W, 30, 30, 3, 0.1); // hole
+    // Three discs around a gap; boundary ridge between them.
+    for (const [cx, cy] of [
+      [80, 70],
+      [100, 70],
+      [90, 87.3],
+    ])
+      drawDisc(f, W, cx, cy, 10.5, 0.9);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const e = Math.min(
+          ...[
+            [80, 70],
+            [100, 70],
+            [90, 87.3],
+          ].map(([cx, cy]) => Math.abs(Math.hypot(x - cx, y - cy) - 10.5)),
+        );
+        b[y * W + x] = Math.max(0, 1 - e / 2);
+      }
+    const labels = instancesFromProbabilities(f, b, W, H, {
+      foregroundThreshold: 0.5,
+      boundaryThreshold: 0.5,
+      split: true,
+    });
+    expect(labels.count).toBe(4);
+    expect(labels.data[30 * W + 30]).not.toBe(0); // hole filled
+    expect(labels.data[Math.round(75.8) * W + 90]).toBe(0); // centre of the three-disc gap stays background
+  });
+});
+
+describe('distance transform and watershed', () => {
+  it('distance transform is exact Euclidean', () => {
+    const w = 40;
+    const h = 30;
+    const m = new Uint8Array(w * h).fill(1);
+    m[10 * w + 12] = 0;
+    m[25 * w + 33] = 0;
+    const d = distanceTransform(m, w, h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const e = Math.min(Math.hypot(x - 12, y - 10), Math.hypot(x - 33, y - 25));
+        expect(d[y * w + x]).toBeCloseTo(e, 4);
+      }
+  });
+
+  it('splits two overlapping discs into two and keeps a lone ellipse whole', () => {
+    const w = 160;
+    const h = 100;
+    const m = new Uint8Array(w * h);
+    drawDisc(m, w, 50, 50, 22);
+    drawDisc(m, w, 82, 50, 22);
+    // Ellipse with semi-axes 25 x 10 (a flat ridge that must not be over-split).
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if (((x - 130) / 25) ** 2 + ((y - 20) / 10) ** 2 <= 1) m[y * w + x] = 1;
+    const l = distanceWatershed(m, w, h);
+    expect(l.count).toBe(3);
+    const a = l.data[50 * w + 45];
+    const b = l.data[50 * w + 88];
+    expect(a).not.toBe(0);
+    expect(b).not.toBe(0);
+    expect(a).not.toBe(b);
+    // The cut runs near x = 66, the middle of the overlap.
+    expect(l.data[50 * w + 63]).toBe(a);
+    expect(l.data[50 * w + 69]).toBe(b);
+    // Every foreground pixel is labelled.
+    for (let i = 0; i < w * h; i++) expect(l.data[i] !== 0).toBe(m[i] === 1);
+  });
+});
+
+describe('threshold method', () => {
+  function discScene(darkOnBright: boolean): { grey: GreyF32; n: number } {
+    const w = 200;
+    const h = 150;
+    const data = new Float32Array(w * h).fill(darkOnBright ? 0.8 : 0.15);
+    const centres: Array<[number, number, number]> = [
+      [30, 30, 10],
+      [80, 40, 14],
+      [150, 30, 8],
+      [40, 110, 12],
+      [100, 100, 9],
+      [160, 110, 15],
+      // Two touching discs: split must give 2.
+      [70, 75, 9],
+      [88, 75, 9],
+    ];
+    for (const [cx, cy, r] of centres) drawDisc(data, w, cx, cy, r, darkOnBright ? 0.2 : 0.9);
+    // Mild deterministic noise.
+    let s = 12345;
+    for (let i = 0; i < data.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      data[i] += (s / 2 ** 32 - 0.5) * 0.1;
+    }
+    return { grey: { width: w, height: h, data }, n: centres.length };
+  }
+
+  for (const dark of [true, false]) {
+    it(`counts synthetic discs (${dark ? 'dark on bright' : 'bright on dark'}), polarity detected`, () => {
+      const { grey, n } = discScene(dark);
+      const r = thresholdSegment(grey, { threshold: null, darkParticles: null, split: true, speckPx: 5 });
+      expect(r.darkParticles).toBe(dark);
+      expect(r.labels.count).toBe(n);
+      const unsplit = thresholdSegment(grey, {
+        threshold: null,
+        darkParticles: null,
+        split: false,
+        speckPx: 5,
+      });
+      expect(unsplit.labels.count).toBe(n - 1);
+    });
+  }
+
+  it('Otsu separates a two-level image between the levels', () => {
+    const d = new Float32Array(1000);
+    for (let i = 0; i < 1000; i++) d[i] = i < 700 ? 0.2 : 0.7;
+    const t = otsuThreshold(d);
+    expect(t).toBeGreaterThan(0.2);
+    expect(t).toBeLessThanOrEqual(0.7);
+  });
+
+  it('honours a user threshold and polarity, and never labels blocked rows', () => {
+    const { grey } = discScene(true);
+    const blocked = new Uint8Array(grey.width * grey.height);
+    blocked.fill(1, 0, 50 * grey.width); // rows 0..49 excluded
+    const r = thresholdSegment(grey, {
+      threshold: 0.5,
+      darkParticles: true,
+      split: true,
+      speckPx: 5,
+      blocked,
+    });
+    expect(r.threshold).toBe(0.5);
+    for (let i = 0; i < 50 * grey.width; i++) expect(r.labels.data[i]).toBe(0);
+    // Discs centred at y >= 75 survive whole; the ones cut by the band are partial or gone.
+    expect(r.labels.data[110 * grey.width + 40]).not.toBe(0);
+  });
+});
+
+describe('model step with resampling to the trained size range', () => {
+  const sidecar = (range?: [number, number]): ModelSidecar => ({
+    name: 'fake',
+    version: '0',
+    sha256: '',
+    file: 'fake.onnx',
+    input: { name: 'image', multiple: 32, normalisation: { method: 'percentile', low: 1, high: 99 } },
+    diameterRangePx: range,
+    tile: { size: 256, overlap: 32 },
+    outputs: [
+      { name: 'fg', kind: 'foreground' },
+      { name: 'bd', kind: 'boundary' },
+    ],
+    thresholds: { foreground: 0.5, boundary: 0.5 },
+  });
+  // Tiny dark particles (radius 2: about 13 px, ECD about 4 px) on a bright ground.
+  const w = 200;
+  const h = 120;
+  const img = new Float32Array(w * h).fill(0.9);
+  let n = 0;
+  for (let y = 10; y < h - 5; y += 12)
+    for (let x = 10; x < w - 5; x += 12) {
+      drawDisc(img, w, x, y, 2, 0.1);
+      n++;
+    }
+  let pixelsSeen = 0;
+  const backend: InferenceBackend = {
+    name: 'fake',
+    async run(input) {
+      pixelsSeen += input.length;
+      const fg = new Float32Array(input.length);
+      for (let i = 0; i < input.length; i++) fg[i] = input[i] < 0.5 ? 0.9 : 0.1;
+      return { fg, bd: new Float32Array(input.length) };
+    },
+    async dispose() {},
+  };
+
+  it('runs once at native scale when the particles are inside the range (or no range is given)', async () => {
+    for (const range of [undefined, [3, 50] as [number, number]]) {
+      pixelsSeen = 0;
+      const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sidecar(range), backend, {
+        split: true,
+        watershed: false,
+        speckPx: 0,
+      });
+      expect(r.scale).toBe(1);
+      expect(r.labels.count).toBe(n);
+      expect(r.warnings).toEqual([]);
+      expect(pixelsSeen).toBeLessThan(2 * w * h);
+    }
+  });
+
+  it('upsamples when the particles are smaller than the model was trained on, labels at input size', async () => {
+    pixelsSeen = 0;
+    const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sidecar([8, 100]), backend, {
+      split: true,
+      watershed: false,
+      speckPx: 0,
+    });
+    expect(r.scale).toBeGreaterThan(3);
+    expect(r.labels.width).toBe(w);
+    expect(r.labels.height).toBe(h);
+    expect(r.labels.count).toBe(n);
+    expect(r.warnings.join(' ')).toMatch(
+      /about 4\.\d px across, outside the 8-100 px .* inference ran at 3\.\d\dx scale/,
+    );
+    expect(pixelsSeen).toBeGreaterThan(10 * w * h);
+  });
+
+  it('typicalDiameter and chooseScale', () => {
+    const l = distanceWatershed(
+      (() => {
+        const m = new Uint8Array(100 * 100);
+        for (let k = 0; k < 6; k++) drawDisc(m, 100, 10 + k * 15, 50, 5);
+        return m;
+      })(),
+      100,
+      100,
+    );
+    expect(typicalDiameter(l)).toBeCloseTo(2 * Math.sqrt(81 / Math.PI), 5);
+    expect(chooseScale(l, [4, 50], 1e4)).toBe(1);
+    expect(chooseScale(l, [40, 200], 1e4)).toBe(4); // capped
+    expect(chooseScale(l, [2, 6], 1e4)).toBeCloseTo(4 / typicalDiameter(l), 5);
+  });
+});
