@@ -4,7 +4,16 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'dev-dist/**', 'test-results/**', 'playwright-report/**', 'models/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'dev-dist/**',
+      'test-results/**',
+      'playwright-report/**',
+      'models/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
