@@ -1,0 +1,79 @@
+/**
+ * The core promise: drop images, get the right number of particles, take the CSV away. Three synthetic
+ * micrographs with known truth (SEM and TEM styles) go in through the file input as a user's drop would.
+ */
+import { parseCsv } from '../src/core/export/csv';
+import {
+  downloadBytes,
+  downloadText,
+  dropFiles,
+  expect,
+  openApp,
+  row,
+  rowCount,
+  test,
+  waitSettled,
+} from './fixtures';
+import { synthPng } from './synthetic';
+
+/** The CLI contract (DESIGN.md), spelled out here so a drift in the exporter fails this test. */
+const PARTICLES_HEADER =
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+const SUMMARY_HEADER =
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+
+const images = [
+  synthPng('sem-a.png', { seed: 101, modality: 'sem' }),
+  synthPng('tem-b.png', { seed: 202, modality: 'tem' }),
+  synthPng('sem-c.png', { seed: 303, modality: 'sem', medianDiameter: 34 }),
+];
+
+test('three synthetic images: counts within 5 % of the truth, and particles.csv follows the contract', async ({
+  page,
+}) => {
+  await openApp(page);
+  await dropFiles(page, images);
+  await waitSettled(page, 3);
+
+  let total = 0;
+  for (const img of images) {
+    const n = await rowCount(page, img.name);
+    expect(
+      Math.abs(n - img.truth) / img.truth,
+      `${img.name}: found ${n}, truth ${img.truth}`,
+    ).toBeLessThanOrEqual(0.05);
+    total += n;
+  }
+
+  await page.getByTestId('tab-export').click();
+  const particles = await downloadText(page, () => page.getByTestId('export-particles').click());
+  expect(particles.name).toBe('particles.csv');
+  const rows = parseCsv(particles.text.trimEnd());
+  expect(rows[0].join(',')).toBe(PARTICLES_HEADER);
+  expect(rows.length - 1).toBe(total);
+  for (const img of images) {
+    const mine = rows.filter((r) => r[0] === img.name);
+    expect(mine.length).toBe(await rowCount(page, img.name));
+    // particle ids are the label values, unique per image
+    expect(new Set(mine.map((r) => r[1])).size).toBe(mine.length);
+    for (const r of mine) {
+      expect(r).toHaveLength(15);
+      expect(Number(r[4])).toBeGreaterThan(0);
+      expect(['0', '1']).toContain(r[13]);
+    }
+  }
+
+  const summary = await downloadText(page, () => page.getByTestId('export-summary').click());
+  const srows = parseCsv(summary.text.trimEnd());
+  expect(srows[0].join(',')).toBe(SUMMARY_HEADER);
+  expect(srows.map((r) => r[0])).toEqual(['image', ...images.map((i) => i.name), '*']);
+  expect(Number(srows[4][6])).toBe(total);
+
+  // The overlay PNG of the selected image has the micrograph's size.
+  await row(page, images[1].name).click();
+  const overlay = await downloadBytes(page, () => page.getByTestId('export-overlay').click());
+  expect(overlay.name).toBe('tem-b-overlay.png');
+  expect(overlay.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+  expect(overlay.bytes.readUInt32BE(16)).toBe(640);
+  expect(overlay.bytes.readUInt32BE(20)).toBe(480);
+});

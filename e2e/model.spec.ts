@@ -1,0 +1,48 @@
+/**
+ * Loading another model: an .onnx with its sidecar goes into IndexedDB, is used for analysis, survives a
+ * reload, and a mismatched pair is refused with its reason while the current model stays in use.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { addFiles, expect, openApp, row, test, waitSettled } from './fixtures';
+import { synthPng } from './synthetic';
+
+const SIDECAR = 'models/saemi-unet.json';
+
+test('load a custom ONNX model + sidecar, keep it across reloads, refuse a mismatched pair', async ({
+  page,
+}, testInfo) => {
+  test.skip(!existsSync(SIDECAR), 'no bundled model to derive a custom one from');
+  const sidecar = JSON.parse(await readFile(SIDECAR, 'utf8'));
+  const onnx = testInfo.outputPath('lab-model.onnx');
+  await writeFile(onnx, await readFile(`models/${sidecar.file}`));
+  const good = testInfo.outputPath('lab-model.json');
+  await writeFile(
+    good,
+    JSON.stringify({ ...sidecar, name: 'lab-model', version: '2.0', file: 'lab-model.onnx' }),
+  );
+  const bad = testInfo.outputPath('broken.json');
+  await writeFile(bad, JSON.stringify({ ...sidecar, name: 'broken', sha256: '0'.repeat(64) }));
+
+  await openApp(page);
+  await expect(page.getByTestId('model-name')).toHaveText(`${sidecar.name} v${sidecar.version}`);
+  await page.getByTestId('tab-settings').click();
+  await page.setInputFiles('[data-testid=model-input]', [onnx, bad]);
+  await expect(page.getByTestId('model-error')).toContainText('does not match its sidecar');
+  await expect(page.getByTestId('model-name')).toHaveText(`${sidecar.name} v${sidecar.version}`);
+
+  await page.setInputFiles('[data-testid=model-input]', [onnx, good]);
+  await expect(page.getByTestId('model-name')).toHaveText('lab-model v2.0');
+  await addFiles(page, [synthPng('custom.png', { seed: 12 })]);
+  await waitSettled(page, 1);
+  await expect(row(page, 'custom.png')).toHaveAttribute('data-status', 'done');
+
+  await page.reload();
+  await openApp(page);
+  await expect(page.getByTestId('model-name')).toHaveText('lab-model v2.0');
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('use-bundled').click();
+  await expect(page.getByTestId('model-name')).toHaveText(`${sidecar.name} v${sidecar.version}`);
+  // Results made with the other model are flagged for re-analysis.
+  await expect(page.getByTestId('reanalyse')).toBeVisible();
+});

@@ -1,0 +1,37 @@
+/**
+ * Settings: measurement options (minimum area) apply at once by re-measuring, without inference;
+ * segmentation options (method) mark results stale until the user re-analyses.
+ */
+import { addFiles, analysesRun, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
+import { synthPng } from './synthetic';
+
+test('minimum area re-measures at once; a method change marks results stale and re-analyses', async ({
+  page,
+}) => {
+  const img = synthPng('settings.png', { seed: 31, sizeSigma: 0.6, medianDiameter: 14 });
+  await openApp(page);
+  await addFiles(page, [img]);
+  await waitSettled(page, 1);
+  const before = await rowCount(page, img.name);
+  const runs = await analysesRun(page);
+
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('min-area').fill('400');
+  await page.getByTestId('min-area').press('Tab');
+  await expect
+    .poll(() => rowCount(page, img.name), { message: 'fewer particles above 400 px' })
+    .toBeLessThan(before);
+  expect(await analysesRun(page)).toBe(runs);
+  await page.getByTestId('min-area').fill('10');
+  await page.getByTestId('min-area').press('Tab');
+  await expect.poll(() => rowCount(page, img.name)).toBe(before);
+
+  const other = (await page.getByTestId('method').inputValue()) === 'model' ? 'threshold' : 'model';
+  await page.getByTestId('method').selectOption(other);
+  await expect(page.getByTestId('reanalyse')).toBeVisible();
+  await page.getByTestId('reanalyse').click();
+  await waitSettled(page, 1);
+  await expect(row(page, img.name)).toHaveAttribute('data-status', 'done');
+  await expect(page.getByTestId('reanalyse')).toHaveCount(0);
+  expect(await analysesRun(page)).toBe(runs + 1);
+});

@@ -1,0 +1,44 @@
+/**
+ * A read-only window.__saemi for the e2e tests (and curious users in the console): how many analyses
+ * the worker was asked to run (a reload must restore from the cache without any), what is loaded.
+ */
+import { batch } from '../state/batch.svelte';
+import { engine } from '../state/engine.svelte';
+import { counters } from './queue.svelte';
+
+export interface SaemiDebug {
+  readonly analyses: number;
+  readonly cacheHits: number;
+  readonly ready: boolean;
+  readonly backend: string | null;
+  readonly model: string | null;
+  readonly crossOriginIsolated: boolean;
+  counts(): Record<string, number>;
+}
+
+export function installTestHooks(): void {
+  const hooks: SaemiDebug = {
+    get analyses() {
+      return counters.analyses;
+    },
+    get cacheHits() {
+      return counters.cacheHits;
+    },
+    get ready() {
+      return engine.ready;
+    },
+    get backend() {
+      return engine.info?.backend ?? null;
+    },
+    get model() {
+      return engine.info?.model ? `${engine.info.model.name}@${engine.info.model.version}` : null;
+    },
+    get crossOriginIsolated() {
+      return self.crossOriginIsolated;
+    },
+    counts() {
+      return Object.fromEntries(batch.done.map((i) => [i.name, i.count]));
+    },
+  };
+  (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;
+}

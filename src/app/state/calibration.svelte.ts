@@ -1,0 +1,73 @@
+/**
+ * Manual calibration: the line being drawn, the batch-wide pixel size, and named presets
+ * (instrument + magnification) kept in localStorage.
+ */
+import { calibrationFromLine } from '../../core/calibrate/index';
+
+export interface ManualCalibration {
+  pixelSize: number;
+  unit: 'nm' | 'um';
+  /** How it was set, shown beside the source: "line 182.0 px = 500 nm", "preset Zeiss 50kx". */
+  detail: string;
+}
+
+export interface Preset extends ManualCalibration {
+  name: string;
+  instrument: string;
+  magnification: string;
+}
+
+export interface DrawnLine {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+const PRESETS_KEY = 'saemi:presets:v1';
+
+function loadPresets(): Preset[] {
+  try {
+    return JSON.parse(localStorage.getItem(PRESETS_KEY) ?? '[]') as Preset[];
+  } catch {
+    return [];
+  }
+}
+
+export function lineLength(l: DrawnLine): number {
+  return Math.hypot(l.x1 - l.x0, l.y1 - l.y0);
+}
+
+class CalibrationState {
+  line = $state<DrawnLine | null>(null);
+  /** Known length of the line and its unit, as typed. */
+  knownLength = $state<number | null>(null);
+  knownUnit = $state<'nm' | 'um'>('nm');
+  /** Applies to every image without its own manual calibration. */
+  batch = $state<ManualCalibration | null>(null);
+  presets = $state<Preset[]>(loadPresets());
+
+  /** Pixel size from the drawn line and the typed length, or null while either is missing. */
+  get fromLine(): ManualCalibration | null {
+    const l = this.line;
+    const len = this.knownLength;
+    if (!l || !len || !(len > 0)) return null;
+    const px = lineLength(l);
+    if (px < 2) return null;
+    const c = calibrationFromLine(px, len, this.knownUnit);
+    if (c.pixelSize === null || c.unit === 'px') return null;
+    return { pixelSize: c.pixelSize, unit: c.unit, detail: c.detail ?? '' };
+  }
+
+  savePreset(p: Preset): void {
+    this.presets = [...this.presets.filter((q) => q.name !== p.name), p];
+    localStorage.setItem(PRESETS_KEY, JSON.stringify(this.presets));
+  }
+
+  deletePreset(name: string): void {
+    this.presets = this.presets.filter((q) => q.name !== name);
+    localStorage.setItem(PRESETS_KEY, JSON.stringify(this.presets));
+  }
+}
+
+export const calibration = new CalibrationState();

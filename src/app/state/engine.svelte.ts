@@ -1,0 +1,31 @@
+/** What runs the analysis: backend in use, model loaded (or why none), readiness. */
+import type { InitResult } from '../../worker/api';
+
+class Engine {
+  /** 'starting' until the worker has reported; then the worker's InitResult. */
+  ready = $state(false);
+  info = $state<InitResult | null>(null);
+  /** Name of a custom model kept in IndexedDB, if the user loaded one. */
+  customModelName = $state<string | null>(null);
+
+  get backendLabel(): string {
+    const i = this.info;
+    if (!i) return 'starting…';
+    if (i.backend === 'webgpu') return 'WebGPU';
+    if (i.backend === 'wasm') return `WASM · ${i.threads} thread${i.threads === 1 ? '' : 's'}`;
+    return 'no model · threshold only';
+  }
+
+  get modelLabel(): string {
+    const m = this.info?.model;
+    return m ? `${m.name} v${m.version}` : 'none';
+  }
+
+  /** Cache-key part: results from different models (or none) never mix. */
+  get modelKey(): string {
+    const m = this.info?.model;
+    return m ? `${m.name}@${m.version}#${m.sha256.slice(0, 16)}` : 'no-model';
+  }
+}
+
+export const engine = new Engine();

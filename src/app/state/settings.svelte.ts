@@ -1,0 +1,82 @@
+/**
+ * Analysis settings and display preferences, persisted in localStorage (small, synchronous, read before
+ * the first paint so the theme never flashes).
+ */
+import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../core/types';
+
+export type Theme = 'system' | 'light' | 'dark';
+export type ModelChoice = 'bundled' | 'custom';
+
+interface Stored {
+  options: AnalysisOptions;
+  theme: Theme;
+  preferGpu: boolean;
+  modelChoice: ModelChoice;
+}
+
+const KEY = 'saemi:settings:v1';
+
+function load(): Stored {
+  const fallback: Stored = {
+    options: { ...DEFAULT_OPTIONS },
+    theme: 'system',
+    preferGpu: true,
+    modelChoice: 'bundled',
+  };
+  try {
+    const raw = localStorage.getItem(KEY);
+    if (!raw) return fallback;
+    const s = JSON.parse(raw) as Partial<Stored>;
+    return {
+      options: { ...DEFAULT_OPTIONS, ...(s.options ?? {}), pixelSizeOverride: null },
+      theme: s.theme ?? 'system',
+      preferGpu: s.preferGpu ?? true,
+      modelChoice: s.modelChoice ?? 'bundled',
+    };
+  } catch {
+    return fallback;
+  }
+}
+
+/** Options that change what segmentation produces: changing one makes existing results stale. */
+export const SEGMENTATION_KEYS = [
+  'method',
+  'split',
+  'watershed',
+  'threshold',
+  'darkParticles',
+  'banner',
+] as const;
+/** Options applied by re-measuring the existing labels (no inference). */
+export const MEASUREMENT_KEYS = ['minAreaPx', 'excludeEdges'] as const;
+
+class Settings {
+  /** Batch-wide options; manual pixel size lives per image in the batch (see calibration state). */
+  options = $state<AnalysisOptions>(load().options);
+  theme = $state<Theme>(load().theme);
+  preferGpu = $state<boolean>(load().preferGpu);
+  modelChoice = $state<ModelChoice>(load().modelChoice);
+
+  save(): void {
+    const s: Stored = {
+      options: $state.snapshot(this.options) as AnalysisOptions,
+      theme: this.theme,
+      preferGpu: this.preferGpu,
+      modelChoice: this.modelChoice,
+    };
+    localStorage.setItem(KEY, JSON.stringify(s));
+  }
+
+  /** The part of the options that segmentation depends on, as a stable string for cache keys. */
+  segmentationKey(options: AnalysisOptions = this.options): string {
+    const o = $state.snapshot(options) as AnalysisOptions;
+    return JSON.stringify(SEGMENTATION_KEYS.map((k) => o[k]));
+  }
+
+  reset(): void {
+    Object.assign(this.options, DEFAULT_OPTIONS);
+    this.save();
+  }
+}
+
+export const settings = new Settings();

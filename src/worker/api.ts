@@ -1,0 +1,100 @@
+/**
+ * The contract between the page and the analysis worker (comlink). Types only, so the page can import
+ * it without pulling core or onnxruntime into the main bundle.
+ */
+import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
+import type { ModelSidecar } from '../core/segment/model';
+import type { EditIntent } from '../core/edit';
+
+export type { EditIntent };
+
+export interface ModelSource {
+  /** Bytes of the .onnx (custom model from IndexedDB); transferred. */
+  bytes?: Uint8Array;
+  sidecar?: ModelSidecar;
+  /** URL of the bundled sidecar; the worker fetches it and the .onnx it names from the app's origin. */
+  sidecarUrl?: string;
+}
+
+export interface InitOptions {
+  model: ModelSource | null;
+  /** Try the WebGPU execution provider when the browser exposes navigator.gpu. */
+  preferGpu: boolean;
+}
+
+export interface InitResult {
+  /** Execution provider actually in use: 'webgpu', 'wasm', or 'none' (no model: threshold only). */
+  backend: string;
+  threads: number;
+  crossOriginIsolated: boolean;
+  model: { name: string; version: string; sha256: string } | null;
+  /** Why no model is loaded (missing bundled model, bad custom model); null when one is. */
+  modelError: string | null;
+}
+
+/** 8-bit grey preview of the micrograph (percentile-stretched), kept for caching and overlay export. */
+export interface Grey8 {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface AnalyzeRequest {
+  id: string;
+  name: string;
+  bytes: Uint8Array;
+  sidecarTexts?: string[];
+  options: AnalysisOptions;
+  /** sha-256 of the bytes: the worker stores them (IndexedDB) so a reload can re-analyse without the file. */
+  fileHash: string;
+  storeBytes: boolean;
+  /** Where the worker caches the result (IndexedDB), off the page's thread. */
+  cacheKey: string;
+}
+
+export interface AnalyzeResult {
+  analysis: ImageAnalysis;
+  /** Calibration the pipeline found (metadata, scale bar, none), before any manual override. */
+  autoCalibration: Calibration;
+  bitmap: ImageBitmap;
+}
+
+export interface Adopted {
+  analysis: ImageAnalysis;
+  bitmap: ImageBitmap;
+  /** Options the cached result was measured with. */
+  options: AnalysisOptions;
+}
+
+export interface EditOutcome {
+  analysis: ImageAnalysis;
+  canUndo: boolean;
+  canRedo: boolean;
+}
+
+export type ProgressFn = (stage: string, fraction: number) => void;
+
+export interface AnalysisWorkerApi {
+  init(opts: InitOptions): Promise<InitResult>;
+  analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult>;
+  /**
+   * Takes an image's result from the cache (IndexedDB, read here, not on the page) so it can be shown,
+   * edited and exported: the edited state when `edited`, else the cached result. Null when not cached.
+   */
+  adopt(id: string, cacheKey: string, edited: boolean): Promise<Adopted | null>;
+  has(id: string): Promise<boolean>;
+  /** Mask edits (and re-measures of edited images) are saved to IndexedDB by the worker as `edited:<id>`. */
+  edit(id: string, intent: EditIntent, options: AnalysisOptions): Promise<EditOutcome>;
+  undo(id: string, options: AnalysisOptions): Promise<EditOutcome>;
+  redo(id: string, options: AnalysisOptions): Promise<EditOutcome>;
+  /** Re-measures after option or calibration changes (min area, edges, manual pixel size), no inference. */
+  remeasure(id: string, options: AnalysisOptions): Promise<EditOutcome>;
+  /** Replaces the labels wholesale (session file with edits); becomes one undoable step. */
+  replaceLabels(id: string, labels: Int32Array, options: AnalysisOptions): Promise<EditOutcome>;
+  overlayPng(id: string, mode: 'outline' | 'filled'): Promise<Uint8Array>;
+  /** The "try the demo" micrograph from the synthetic generator, PNG-encoded. */
+  demoImage(): Promise<{ name: string; bytes: Uint8Array }>;
+  forget(id: string): Promise<void>;
+  /** Number of model inference runs since the worker started (tests assert cache hits with it). */
+  inferenceRuns(): Promise<number>;
+}

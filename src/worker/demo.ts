@@ -1,0 +1,33 @@
+/**
+ * The "try the demo" micrograph: an SEM-like field from the project's own synthetic generator, with an
+ * info banner and a scale bar, so a first-time user sees calibration and banner exclusion at work.
+ * Deterministic (fixed seed): everyone gets the same image and the same numbers.
+ */
+import { encode } from 'fast-png';
+import { generateSynthetic } from '../core/synth/index';
+
+export const DEMO_NAME = 'saemi-demo-sem.png';
+
+export function demoPng(): Uint8Array {
+  const s = generateSynthetic({
+    seed: 20261124,
+    width: 1024,
+    height: 768,
+    modality: 'sem',
+    bitDepth: 8,
+    medianDiameter: 30,
+    sizeSigma: 0.25,
+    arrangement: 'random',
+    banner: true,
+    jpeg: false,
+    pixelSizeNm: 2.5,
+  });
+  const r = s.image;
+  return encode({
+    width: r.width,
+    height: r.height,
+    data: r.data as Uint8Array,
+    channels: r.channels,
+    depth: r.bitDepth === 16 ? 16 : 8,
+  });
+}

@@ -1,0 +1,109 @@
+import { defineConfig, type Plugin } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Threaded WASM needs SharedArrayBuffer, which browsers only grant to cross-origin isolated pages.
+ * Every server we ship config for sends these (static hosts: public/_headers).
+ */
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+const MODEL_SIDECAR = resolve(import.meta.dirname, 'models/saemi-unet.json');
+
+/** The bundled model's files (sidecar + the .onnx it names), or [] while no model has been trained yet. */
+function bundledModelFiles(): { name: string; path: string }[] {
+  if (!existsSync(MODEL_SIDECAR)) return [];
+  const sidecar = JSON.parse(readFileSync(MODEL_SIDECAR, 'utf8')) as { file?: string };
+  const onnx = resolve(import.meta.dirname, 'models', sidecar.file ?? 'saemi-unet.onnx');
+  if (!existsSync(onnx)) return [];
+  return [
+    { name: 'saemi-unet.json', path: MODEL_SIDECAR },
+    { name: sidecar.file ?? 'saemi-unet.onnx', path: onnx },
+  ];
+}
+
+/**
+ * The model lives in models/ (next to its training code and card), not in public/: serve it in dev and
+ * emit it into dist/models/ at build time so the service worker precaches it with the app.
+ */
+function bundledModel(): Plugin {
+  return {
+    name: 'saemi-bundled-model',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = req.url?.split('?')[0] ?? '';
+        const m = /\/models\/([\w.-]+)$/.exec(url);
+        const file = m && bundledModelFiles().find((f) => f.name === m[1]);
+        if (!file) return next();
+        res.setHeader(
+          'Content-Type',
+          file.name.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+        );
+        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+        res.end(readFileSync(file.path));
+      });
+    },
+    generateBundle() {
+      for (const f of bundledModelFiles()) {
+        this.emitFile({ type: 'asset', fileName: `models/${f.name}`, source: readFileSync(f.path) });
+      }
+    },
+  };
+}
+
+const fileAccept = {
+  'image/tiff': ['.tif', '.tiff'],
+  'image/png': ['.png'],
+  'image/jpeg': ['.jpg', '.jpeg'],
+};
+
+export default defineConfig({
+  base: process.env.SAEMI_BASE ?? '/',
+  plugins: [
+    svelte(),
+    bundledModel(),
+    VitePWA({
+      registerType: 'prompt',
+      injectRegister: false,
+      includeAssets: ['favicon.svg', 'icons/*.png'],
+      manifest: {
+        name: 'SAEMI — Size Analysis of Electron Microscopy Images',
+        short_name: 'SAEMI',
+        description:
+          'Nanoparticle segmentation and size distributions from SEM/TEM micrographs, entirely on your machine.',
+        theme_color: '#1d2733',
+        background_color: '#12181f',
+        display: 'standalone',
+        start_url: '.',
+        scope: '.',
+        id: 'saemi',
+        icons: [
+          { src: 'favicon.svg', sizes: 'any', type: 'image/svg+xml' },
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+        file_handlers: [{ action: '.', accept: fileAccept }],
+        launch_handler: { client_mode: 'focus-existing' },
+      },
+      workbox: {
+        // The ORT wasm binary (~28 MB) and the model must be precached for offline use.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,onnx,json,webmanifest}'],
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
+  worker: { format: 'es' },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // plotly.js-dist-min is one 4.6 MB chunk, loaded lazily (at idle, before it is needed): expected, not a warning.
+  build: { target: 'es2022', chunkSizeWarningLimit: 5000 },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+});
