@@ -1,0 +1,132 @@
+"""Validation figures of what ships: run the TypeScript CLI (`npx saemi analyze`) on the held-out images
+with the model and with the classical threshold method, then score its labels/<stem>.png against truth.
+
+  /usr/bin/python3 models/train/eval_cli.py --data ../shared/data [--record]
+
+--record writes the figures into models/saemi-unet.json under validation.cli. Needs split.json.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+
+from evaluate import load_pred, load_truth, score_pair, summarise  # noqa: E402
+
+SOURCES = {
+    # name: (images dir, masks dir, truth kind, image extension)
+    "emps": ("emps_train/images", "emps_train/masks", "inst"),
+    "msa": ("msa_tem_train/images", "msa_tem_train/masks", "bin"),
+}
+
+
+def stage(split, data, work, synth_max=0):
+    """Copy each source's held-out images into WORK/<source>/in (the CLI takes a folder)."""
+    sets = {}
+    for name, (imgs, masks, kind) in SOURCES.items():
+        ids = split[name]["val"]
+        if not ids:
+            continue
+        d = os.path.join(work, name, "in")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        for i in ids:
+            src = [f for f in os.listdir(os.path.join(data, imgs)) if os.path.splitext(f)[0] == i][0]
+            shutil.copy(os.path.join(data, imgs, src), os.path.join(d, src))
+        sets[name] = (d, os.path.join(data, masks), kind, ids)
+    synth = split["synth"].get("sets", {})
+    if synth:
+        d = os.path.join(work, "synth", "in")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        tdir = os.path.join(work, "synth", "truth")
+        shutil.rmtree(tdir, ignore_errors=True)
+        os.makedirs(tdir)
+        ids = []
+        for k, (sd, info) in enumerate(synth.items()):
+            for i in info["val"][: synth_max or None]:
+                sid = f"s{k}_{i}"  # two sets may share ids
+                shutil.copy(os.path.join(sd, "images", i + ".png"), os.path.join(d, sid + ".png"))
+                os.symlink(os.path.join(sd, "masks", i + ".png"), os.path.join(tdir, sid + ".png"))
+                ids.append(sid)
+        sets["synth"] = (d, tdir, "inst", ids)
+    return sets
+
+
+def run_cli(indir, outdir, method, extra):
+    shutil.rmtree(outdir, ignore_errors=True)
+    cmd = ["npx", "saemi", "analyze", indir, "--out", outdir, "--method", method, *extra]
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"{' '.join(cmd)} exited {r.returncode}: {r.stderr[-2000:]}", file=sys.stderr)
+    return r.returncode
+
+
+def score(labels_dir, truth_dir, kind, ids):
+    rows, missing = [], []
+    for i in ids:
+        p = os.path.join(labels_dir, i + ".png")
+        if not os.path.exists(p):
+            missing.append(i)
+            continue
+        pred, truth = load_pred(p), load_truth(os.path.join(truth_dir, i + ".png"), kind)
+        if pred.shape != truth.shape:
+            missing.append(i)
+            continue
+        r = score_pair(pred, truth)
+        r["id"] = i
+        rows.append(r)
+    s = summarise(rows)
+    s["missing"] = len(missing)
+    return s, rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    ap.add_argument("--work", default=os.path.join(HERE, "runs", "cli-eval"))
+    ap.add_argument("--methods", default="model,threshold")
+    ap.add_argument("--sources", default="emps,msa,synth")
+    ap.add_argument("--extra", default="", help="extra CLI options, space separated")
+    ap.add_argument("--record", action="store_true")
+    ap.add_argument("--synth-max", type=int, default=0, help="score only the first N synthetic hold-out images")
+    a = ap.parse_args()
+    split = json.load(open(os.path.join(HERE, "split.json")))
+    sets = stage(split, a.data, a.work, a.synth_max)
+    extra = a.extra.split() if a.extra else []
+    results = {}
+    for name, (indir, tdir, kind, ids) in sets.items():
+        if name not in a.sources.split(","):
+            continue
+        results[name] = {}
+        for method in a.methods.split(","):
+            out = os.path.join(a.work, name, method)
+            rc = run_cli(indir, out, method, extra)
+            s, rows = score(os.path.join(out, "labels"), tdir, kind, ids)
+            s["cli_exit"] = rc
+            results[name][method] = s
+            json.dump(rows, open(os.path.join(a.work, name, method + "-rows.json"), "w"), indent=1)
+            print(name, method, json.dumps(s), flush=True)
+    json.dump(results, open(os.path.join(a.work, "results.json"), "w"), indent=1)
+    if a.record:
+        p = os.path.join(ROOT, "models", "saemi-unet.json")
+        sc = json.load(open(p))
+        sc["validation"]["cli"] = {
+            "command": "npx saemi analyze <held-out images> --out DIR --method model|threshold " + a.extra,
+            "notes": "labels/<stem>.png scored by models/train/evaluate.py; msa truth is binary, so its "
+            "instances are connected components (touching particles count as one)",
+            "results": results,
+        }
+        with open(p, "w") as f:
+            json.dump(sc, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

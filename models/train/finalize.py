@@ -1,0 +1,213 @@
+"""Turn a training run into what ships: choose thresholds on the hold-out, export ONNX, write the sidecar.
+
+  /usr/bin/python3 models/train/finalize.py --run models/train/runs/main --data ../shared/data
+
+Writes models/saemi-unet.onnx, models/saemi-unet.json and OUT/check/ (a random input and torch's outputs,
+which models/train/check-onnx.ts compares with onnxruntime-web). The sidecar's `validation.python` holds the
+figures of the Python twin of the instance step; `record_validation.py` adds the TypeScript CLI's figures.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+from scipy import ndimage as ndi
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from data import NORM_HIGH, NORM_LOW, emps_items, msa_items, saemi_items, synth_items  # noqa: E402
+from evaluate import score_pair, summarise  # noqa: E402
+from bnrecal import recalibrate  # noqa: E402
+from export import export  # noqa: E402
+from net import ARCHS, count_macs, n_params  # noqa: E402
+from postprocess import instances, predict  # noqa: E402
+
+MODELS = os.path.abspath(os.path.join(HERE, ".."))
+NAME = "saemi-unet"
+
+
+def val_items(data, split):
+    emps, _ = emps_items(data)
+    sets = {
+        "emps": [i for i in emps if i.id in set(split["emps"]["val"])],
+        "msa": [i for i in msa_items(data) if i.id in set(split["msa"]["val"])],
+    }
+    for d, info in split["synth"].get("sets", {}).items():
+        ids = set(info["val"])
+        sets.setdefault("synth", [])
+        sets["synth"] += [i for i in synth_items(d, "synth") if i.id in ids]
+    return sets
+
+
+def recalibrate_bn(model, data, split, n=40, seed=0):
+    """BN statistics from whole training images (never hold-out ones); see bnrecal.py for why."""
+    rng = random.Random(seed)
+    emps, _ = emps_items(data)
+    train_ids = set(split["emps"]["train"])
+    pool = rng.sample([i for i in emps if i.id in train_ids], n)
+    pool += [i for i in msa_items(data) if i.id in set(split["msa"]["train"])][:8]
+    pool += saemi_items(data)[:3]
+    for d, info in split["synth"].get("sets", {}).items():
+        val = set(info["val"])
+        pool += rng.sample([i for i in synth_items(d, "synth") if i.id not in val], n // 2)
+    recalibrate(model, [i.load()[0] for i in pool])
+    return [f"{i.source}:{i.id}" for i in pool]
+
+
+def truth_of(item):
+    _, lab = item.load()
+    if item.kind == "bin":
+        lab, _ = ndi.label(lab > 0, structure=np.ones((3, 3)))
+    return lab
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--data", default=os.path.join(HERE, "../../../shared/data"))
+    ap.add_argument("--version", default="1.0.0")
+    ap.add_argument("--max-per-set", type=int, default=0, help="score at most N images per set (quick check)")
+    ap.add_argument("--ckpt", default="last.pt", help="last.pt: the end of the cosine schedule")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    ck = torch.load(os.path.join(a.run, a.ckpt), map_location="cpu")
+    model = ARCHS[ck["arch"]]()
+    model.load_state_dict(ck["model"])
+    model.eval()
+    split = json.load(open(os.path.join(HERE, "split.json")))
+    recal_ids = recalibrate_bn(model, a.data, split)
+    torch.save({"model": model.state_dict(), "arch": ck["arch"], "step": ck["step"], "recalibrated": recal_ids},
+               os.path.join(a.run, "final.pt"))
+    sets = val_items(a.data, split)
+    if a.max_per_set:
+        sets = {k: v[: a.max_per_set] for k, v in sets.items()}
+
+    preds = {}
+    for name, items in sets.items():
+        preds[name] = []
+        for it in items:
+            img, _ = it.load()
+            fg, bnd, _ = predict(model, img)
+            preds[name].append((fg, bnd, truth_of(it)))
+        print(name, len(items), "predicted", flush=True)
+
+    def run(tf, tb, names):
+        return {n: summarise([score_pair(instances(fg, b, tf, tb), t) for fg, b, t in preds[n]]) for n in names}
+
+    # Thresholds: best mean instance F1 over the instance-labelled hold-outs (EMPS, synthetic); the binary
+    # msa masks merge touching particles, so they would reward under-splitting.
+    inst_sets = [n for n in ("emps", "synth") if n in preds]
+    best = None
+    grid = []
+    for tf in (0.3, 0.4, 0.5, 0.6, 0.7):
+        for tb in (0.3, 0.4, 0.5, 0.6, 0.7):
+            r = run(tf, tb, inst_sets)
+            s = float(np.mean([r[n]["f1_iou50"] for n in inst_sets]))
+            grid.append({"tf": tf, "tb": tb, "score": round(s, 4)})
+            print(json.dumps(grid[-1]), flush=True)
+            if best is None or s > best[0]:
+                best = (s, tf, tb)
+    _, tf, tb = best
+    final = run(tf, tb, list(preds))
+    print(json.dumps(final, indent=1))
+
+    onnx_path = os.path.join(MODELS, NAME + ".onnx")
+    export(model, onnx_path)
+    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+
+    # reference tensors for the onnxruntime-web equivalence check
+    chk = os.path.join(a.run, "check")
+    os.makedirs(chk, exist_ok=True)
+    rng = np.random.default_rng(1)
+    x = rng.random((1, 1, 320, 224), dtype=np.float32)
+    with torch.no_grad():
+        outs = model(torch.from_numpy(x))
+    x.tofile(os.path.join(chk, "input.f32"))
+    for n, o in zip(("foreground", "boundary", "distance"), outs):
+        o.numpy().astype(np.float32).tofile(os.path.join(chk, n + ".f32"))
+    json.dump({"shape": list(x.shape)}, open(os.path.join(chk, "shape.json"), "w"))
+
+    log = [json.loads(l) for l in open(os.path.join(a.run, "log.jsonl"))]
+    start = [e for e in log if e["event"] == "start"][-1]
+    done = [e for e in log if e["event"] == "done"]
+    synth_info = split["synth"].get("sets", {})
+    emps_all, meta = emps_items(a.data)
+    sidecar = {
+        "name": NAME,
+        "version": a.version,
+        "sha256": sha,
+        "file": NAME + ".onnx",
+        "input": {
+            "name": "image",
+            "multiple": 32,
+            "normalisation": {"method": "percentile", "low": NORM_LOW, "high": NORM_HIGH},
+        },
+        "diameterRangePx": [6, 300],
+        "tile": {"size": 768, "overlap": 96},
+        "outputs": [
+            {"name": "foreground", "kind": "foreground", "description": "P(pixel is particle)"},
+            {
+                "name": "boundary",
+                "kind": "boundary",
+                "description": "P(pixel lies in the 2 px band along a particle outline or a contact line "
+                "between touching particles)",
+            },
+            {
+                "name": "distance",
+                "kind": "distance",
+                "description": "distance to the particle's own edge divided by its maximum (0 edge, 1 centre)",
+            },
+        ],
+        "thresholds": {"foreground": tf, "boundary": tb},
+        "architecture": {
+            "arch": ck["arch"],
+            "params": n_params(model),
+            "macPerPixel": round(count_macs(model)),
+        },
+        "training": {
+            "sources": {
+                "emps": {
+                    "images": len(split["emps"]["train"]),
+                    "dois": len(set(meta[i] for i in split["emps"]["train"])),
+                    "licence": "MIT (by256/emps), pixels from journal figures: internal training only",
+                },
+                "msa_tem": {"images": len(split["msa"]["train"]), "licence": "CC-BY-4.0 (msa-em/microscopy-seg-track)"},
+                "saemi_sem": {
+                    "images": len(split["saemi"]["train"]),
+                    "licence": "Apache-2.0 (lwang94/sem_size_analysis); images NFFA-Europe CC-BY 4.0",
+                },
+                "synthetic": {
+                    "images": sum(v["n_train"] for v in synth_info.values()),
+                    "sets": list(synth_info),
+                    "licence": "generated by src/core/synth (this project)",
+                },
+            },
+            "emps_images_total": len(emps_all),
+            "steps": ck["step"],
+            "batch": start["args"]["batch"],
+            "patch": start["args"]["patch"],
+            "minutes": start["args"]["minutes"],
+            "finished": bool(done),
+            "command": "/usr/bin/python3 models/train/train.py --data ../shared/data "
+            "--synth /work/data/synth,/work/data/synth2 --minutes %g" % start["args"]["minutes"],
+        },
+        "validation": {
+            "split": "models/train/split.json (EMPS held out by DOI)",
+            "thresholdGrid": grid,
+            "python": final,
+        },
+    }
+    with open(os.path.join(MODELS, NAME + ".json"), "w") as f:
+        json.dump(sidecar, f, indent=2)
+        f.write("\n")
+    print("wrote", onnx_path, sha, os.path.getsize(onnx_path), "bytes")
+
+
+if __name__ == "__main__":
+    main()
