@@ -188,6 +188,24 @@ describe('instances from probability maps', () => {
     expect(labels.data[30 * w + 52]).toBe(2);
   });
 
+  it('merges a disc whose seed is broken by a weak, noisy line back into one particle', () => {
+    const f = new Float32Array(w * h);
+    const b = new Float32Array(w * h);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const d = Math.hypot(x - 50, y - 30);
+        if (d <= 20) f[y * w + x] = 0.95;
+        // Outline ridge, plus a faint line across the middle that just breaks the seed (0.55 > 0.5).
+        b[y * w + x] = Math.max(0, 1 - Math.abs(d - 20) / 3, x === 50 && d < 20 ? 0.55 : 0);
+      }
+    const labels = instancesFromProbabilities(f, b, w, h, {
+      foregroundThreshold: 0.5,
+      boundaryThreshold: 0.5,
+      split: true,
+    });
+    expect(labels.count).toBe(1);
+  });
+
   it('--no-split gives the plain foreground component', () => {
     const labels = instancesFromProbabilities(fg, bd, w, h, {
       foregroundThreshold: 0.5,

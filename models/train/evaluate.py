@@ -75,6 +75,18 @@ def ecds(lab):
     return 2 * np.sqrt(a / np.pi)
 
 
+def drop_small(lab, min_area):
+    """Truth particles under min_area px removed (the CLI drops them from its labels by --min-area)."""
+    if min_area <= 0:
+        return lab
+    a = np.bincount(lab.ravel())
+    small = a < min_area
+    small[0] = False
+    lab = lab.copy()
+    lab[small[lab]] = 0
+    return lab
+
+
 def score_pair(pred, truth):
     pf, tf = pred > 0, truth > 0
     denom = pf.sum() + tf.sum()
@@ -126,6 +138,7 @@ def main():
     ap.add_argument("--split")
     ap.add_argument("--source")
     ap.add_argument("--json")
+    ap.add_argument("--min-truth-area", type=int, default=0, help="drop truth particles below N px")
     a = ap.parse_args()
     if a.ids:
         ids = a.ids.split(",")
@@ -141,7 +154,7 @@ def main():
         if not os.path.exists(pp):
             missing.append(i)
             continue
-        pred, truth = load_pred(pp), load_truth(tp, a.truth_kind)
+        pred, truth = load_pred(pp), drop_small(load_truth(tp, a.truth_kind), a.min_truth_area)
         if pred.shape != truth.shape:
             print(f"{i}: shape {pred.shape} != truth {truth.shape}", file=sys.stderr)
             missing.append(i)

@@ -20,6 +20,12 @@ export interface InstanceOptions {
   watershed?: boolean;
   /** Seeds smaller than this are ignored (boundary noise), their pixels are claimed by neighbours. */
   minSeedPx?: number;
+  /**
+   * Neighbouring regions whose shared border has a mean boundary probability below this are merged back:
+   * a real contact between touching particles is a clear ridge along its whole length, while texture or noise
+   * inside one particle only breaks the seed in places. Default: halfway between the seed threshold and 1.
+   */
+  mergeThreshold?: number;
   /** Particles smaller than this are dropped as specks. */
   speckPx?: number;
   /** Pixels that must end up background (excluded bands). */
@@ -27,6 +33,8 @@ export interface InstanceOptions {
 }
 
 const LEVELS = 256;
+/** Shared-border fraction of the smaller region's outline above which two regions are one particle. */
+const FRAGMENT_SHARE = 0.4;
 
 export function instancesFromProbabilities(
   foreground: Float32Array,
@@ -46,6 +54,7 @@ export function instancesFromProbabilities(
     labels = labelComponents({ width, height, data: mask }, 8);
   } else {
     labels = growSeeds(mask, boundary, width, height, opts.boundaryThreshold, opts.minSeedPx ?? 4);
+    mergeWeakBorders(labels, boundary, opts.mergeThreshold ?? (opts.boundaryThreshold + 1) / 2);
   }
   if (opts.split && opts.watershed) {
     labels = distanceWatershed(mask, width, height, { regions: labels.data });
@@ -137,6 +146,72 @@ function growSeeds(
     for (let i = 0; i < n; i++) if (extra[i]) lab[i] = maxLabel + extra[i];
   }
   return seeds;
+}
+
+/**
+ * Merges adjacent regions separated by a weak boundary ridge (mean boundary probability along the shared border
+ * below `threshold`), in place. One pass gathers per-pair sums in a Map keyed by the label pair; union-find
+ * then joins the weak pairs.
+ */
+function mergeWeakBorders(labels: LabelImage, boundary: Float32Array, threshold: number): void {
+  const { width, height } = labels;
+  const lab = labels.data;
+  let maxLabel = 0;
+  for (let i = 0; i < lab.length; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  if (maxLabel < 2) return;
+  const stride = maxLabel + 1;
+  const sums = new Map<number, number>();
+  const counts = new Map<number, number>();
+  // Outline length (in pixel edges) of every region, for the shared-border fraction below.
+  const outline = new Float64Array(stride);
+  const visit = (i: number, q: number): void => {
+    const a = lab[i];
+    const b = lab[q];
+    if (a === b) return;
+    outline[a]++;
+    outline[b]++;
+    if (a === 0 || b === 0) return;
+    const key = a < b ? a * stride + b : b * stride + a;
+    const v = boundary[i] > boundary[q] ? boundary[i] : boundary[q];
+    sums.set(key, (sums.get(key) ?? 0) + v);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      if (x + 1 < width && lab[i + 1] !== lab[i]) visit(i, i + 1);
+      if (y + 1 < height && lab[i + width] !== lab[i]) visit(i, i + width);
+    }
+  }
+  if (sums.size === 0) return;
+  const parent = new Int32Array(stride);
+  for (let l = 0; l < stride; l++) parent[l] = l;
+  const find = (l: number): number => {
+    while (parent[l] !== l) {
+      parent[l] = parent[parent[l]];
+      l = parent[l];
+    }
+    return l;
+  };
+  let merged = 0;
+  for (const [key, sum] of sums) {
+    const shared = counts.get(key) as number;
+    const a = Math.floor(key / stride);
+    const b = key % stride;
+    // A piece that shares much of its outline with one neighbour is a fragment of it (a faceted corner cut off
+    // by the boundary band), not a particle touching it: convex particles touch along a short contact.
+    const fragment = shared >= FRAGMENT_SHARE * Math.min(outline[a], outline[b]);
+    if (sum / shared >= threshold && !fragment) continue;
+    const ra = find(a);
+    const rb = find(b);
+    if (ra === rb) continue;
+    if (ra < rb) parent[rb] = ra;
+    else parent[ra] = rb;
+    merged++;
+  }
+  if (merged === 0) return;
+  for (let i = 0; i < lab.length; i++) if (lab[i] !== 0) lab[i] = find(lab[i]);
 }
 
 /**
