@@ -1,22 +1,7 @@
 import type { Calibration, LengthUnit, Particle } from './types';
 
-/** A particle's measurements in the calibration's unit (area in unit^2); centroid and bbox stay in pixels. */
-export interface ParticleInUnits {
-  id: number;
-  x: number;
-  y: number;
-  area: number;
-  ecd: number;
-  perimeter: number;
-  feretMax: number;
-  feretMin: number;
-  feretAngle: number;
-  circularity: number;
-  aspectRatio: number;
-  solidity: number;
-  touchesEdge: boolean;
-  unit: LengthUnit;
-}
+/** A particle's measurements in the calibration's unit (area in unit^2); centroid stays in pixels. */
+export type ParticleInUnits = Omit<Particle, 'bbox' | 'excluded'> & { unit: LengthUnit };
 
 /** Length of one pixel in the reported unit: the pixel size when calibrated, else 1 px. */
 export function unitScale(cal: Calibration): { scale: number; unit: LengthUnit } {
