@@ -268,6 +268,99 @@ describe('instances from probability maps', () => {
   });
 });
 
+describe('regions without a centre in the distance map', () => {
+  // Three regions of foreground: a big disc whose distance map peaks at 0.9 (a particle), a big disc whose
+  // distance stays at 0.2 (ground texture the model found no centre in), and a small disc (ECD about 7 px)
+  // peaking at 0.3, as the model does on particles a few pixels across.
+  const W = 120;
+  const H = 60;
+  const f = new Float32Array(W * H);
+  const d = new Float32Array(W * H);
+  const b = new Float32Array(W * H);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      const r1 = Math.hypot(x - 20, y - 30);
+      const r2 = Math.hypot(x - 60, y - 30);
+      const r3 = Math.hypot(x - 100, y - 30);
+      if (r1 <= 12) [f[i], d[i]] = [0.95, 0.9 * (1 - r1 / 12)];
+      if (r2 <= 12) [f[i], d[i]] = [0.8, 0.2 * (1 - r2 / 12)];
+      if (r3 <= 3.5) [f[i], d[i]] = [0.9, 0.3 * (1 - r3 / 3.5)];
+    }
+  const at = (l: { data: Int32Array | Uint32Array }, x: number, y: number): number => l.data[y * W + x];
+  const base = { foregroundThreshold: 0.5, boundaryThreshold: 0.5, split: true, distance: d };
+
+  it('keeps every region when no peak is asked for', () => {
+    const l = instancesFromProbabilities(f, b, W, H, base);
+    expect(l.count).toBe(3);
+  });
+
+  it('drops regions whose distance peak is below the threshold', () => {
+    const l = instancesFromProbabilities(f, b, W, H, { ...base, minDistancePeak: 0.45 });
+    expect(l.count).toBe(1);
+    expect(at(l, 20, 30)).toBe(1);
+    expect(at(l, 60, 30)).toBe(0);
+    expect(at(l, 100, 30)).toBe(0);
+  });
+
+  it('asks less of particles narrower than distancePeakDiameterPx, measured at the inference scale', () => {
+    // ECD about 7 px: needs 0.45 * 7 / 16 = 0.2 < 0.3, kept; the wide texture region still needs 0.45.
+    const l = instancesFromProbabilities(f, b, W, H, {
+      ...base,
+      minDistancePeak: 0.45,
+      distancePeakDiameterPx: 16,
+    });
+    expect(l.count).toBe(2);
+    expect(at(l, 100, 30)).toBe(2);
+    expect(at(l, 60, 30)).toBe(0);
+    // Maps inferred at 2x: the small disc was 14 px wide for the model, so it needs 0.45 * 14 / 16 = 0.39.
+    const l2 = instancesFromProbabilities(f, b, W, H, {
+      ...base,
+      minDistancePeak: 0.45,
+      distancePeakDiameterPx: 16,
+      inferenceScale: 2,
+    });
+    expect(l2.count).toBe(1);
+  });
+
+  it('a piece without a centre that borders a particle joins it; alone it is dropped', () => {
+    // A disc with a centre, and beside it a rectangle the boundary ridge at x = 32 cuts off: a rim or corner
+    // piece the model gives no centre of its own.
+    const f2 = new Float32Array(W * H);
+    const d2 = new Float32Array(W * H);
+    const b2 = new Float32Array(W * H);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const i = y * W + x;
+        const r = Math.hypot(x - 20, y - 30);
+        if (r <= 12) [f2[i], d2[i]] = [0.95, 0.9 * (1 - r / 12)];
+        if (x >= 31 && x <= 40 && y >= 26 && y <= 34) [f2[i], d2[i]] = [0.9, 0.1];
+        if (x === 32 && y >= 24 && y <= 36) b2[i] = 0.9;
+      }
+    const opts = { foregroundThreshold: 0.5, boundaryThreshold: 0.5, split: true, distance: d2 };
+    const parts = instancesFromProbabilities(f2, b2, W, H, { ...opts, mergeThreshold: 0, fragmentShare: 2 });
+    expect(parts.count).toBe(2);
+    const joined = instancesFromProbabilities(f2, b2, W, H, {
+      ...opts,
+      mergeThreshold: 0,
+      fragmentShare: 2,
+      minDistancePeak: 0.45,
+    });
+    expect(joined.count).toBe(1);
+    expect(joined.data[30 * W + 38]).toBe(1);
+    const dropped = instancesFromProbabilities(f2, b2, W, H, {
+      ...opts,
+      mergeThreshold: 0,
+      fragmentShare: 2,
+      minDistancePeak: 0.45,
+      absorbCentreless: false,
+    });
+    expect(dropped.count).toBe(1);
+    expect(dropped.data[30 * W + 38]).toBe(0);
+    expect(dropped.data[30 * W + 20]).toBe(1);
+  });
+});
+
 describe('distance transform and watershed', () => {
   it('distance transform is exact Euclidean', () => {
     const w = 40;
@@ -442,6 +535,38 @@ describe('model step with resampling to the trained size range', () => {
       /about 4\.\d px across, outside the 8-100 px .* inference ran at 3\.\d\dx scale/,
     );
     expect(pixelsSeen).toBeGreaterThan(10 * w * h);
+  });
+
+  it('reads the distance output and drops centreless regions when the sidecar sets distancePeak', async () => {
+    const sc = sidecar();
+    sc.outputs.push({ name: 'dist', kind: 'distance' });
+    sc.thresholds.distancePeak = 0.5;
+    // Every particle gets a centre, except those in the right half.
+    const withDist: InferenceBackend = {
+      ...backend,
+      async run(input, th, tw) {
+        const out = await backend.run(input, th, tw);
+        const dist = new Float32Array(input.length);
+        for (let i = 0; i < input.length; i++) dist[i] = out.fg[i] > 0.5 && i % tw < w / 2 ? 0.9 : 0.1;
+        return { ...out, dist };
+      },
+    };
+    const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sc, withDist, {
+      split: true,
+      watershed: false,
+      speckPx: 0,
+    });
+    let left = 0;
+    for (let y = 10; y < h - 5; y += 12) for (let x = 10; x < w - 5; x += 12) if (x < w / 2) left++;
+    expect(r.labels.count).toBe(left);
+    expect(r.warnings).toEqual([]);
+    delete sc.thresholds.distancePeak;
+    const all = await segmentWithModel(() => ({ width: w, height: h, data: img }), sc, withDist, {
+      split: true,
+      watershed: false,
+      speckPx: 0,
+    });
+    expect(all.labels.count).toBe(n);
   });
 
   it('typicalDiameter and chooseScale', () => {

@@ -9,6 +9,7 @@ figures of the Python twin of the instance step; `record_validation.py` adds the
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -74,6 +75,7 @@ def main():
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--max-per-set", type=int, default=0, help="score at most N images per set (quick check)")
     ap.add_argument("--ckpt", default="last.pt", help="last.pt: the end of the cosine schedule")
+    ap.add_argument("--grid-limit", type=int, default=100, help="images per set scored in the threshold search")
     a = ap.parse_args()
     torch.set_num_threads(2)
     ck = torch.load(os.path.join(a.run, a.ckpt), map_location="cpu")
@@ -93,28 +95,46 @@ def main():
         preds[name] = []
         for it in items:
             img, _ = it.load()
-            fg, bnd, _ = predict(model, img)
-            preds[name].append((fg, bnd, truth_of(it)))
+            fg, bnd, dist = predict(model, img)
+            preds[name].append((fg, bnd, dist, truth_of(it)))
         print(name, len(items), "predicted", flush=True)
 
-    def run(tf, tb, names):
-        return {n: summarise([score_pair(instances(fg, b, tf, tb), t) for fg, b, t in preds[n]]) for n in names}
+    def run(p, names, limit=None):
+        return {
+            n: summarise(
+                [
+                    score_pair(instances(fg, b, p["tf"], p["tb"], dist=d, peak=p["peak"], peak_diam=p["diam"]), t)
+                    for fg, b, d, t in preds[n][:limit]
+                ]
+            )
+            for n in names
+        }
 
     # Thresholds: best mean instance F1 over the instance-labelled hold-outs (EMPS, synthetic); the binary
-    # msa masks merge touching particles, so they would reward under-splitting.
+    # msa masks merge touching particles, so they would reward under-splitting. Coordinate search: the
+    # distance-peak filter first, then foreground/boundary at that filter, then the filter again.
     inst_sets = [n for n in ("emps", "synth") if n in preds]
-    best = None
     grid = []
-    for tf in (0.3, 0.4, 0.5, 0.6, 0.7):
-        for tb in (0.3, 0.4, 0.5, 0.6, 0.7):
-            r = run(tf, tb, inst_sets)
+    p = {"tf": 0.5, "tb": 0.3, "peak": 0.0, "diam": 0.0}
+
+    def search(axes):
+        best = None
+        for vals in itertools.product(*axes.values()):
+            q = {**p, **dict(zip(axes, vals))}
+            r = run(q, inst_sets, a.grid_limit or None)
             s = float(np.mean([r[n]["f1_iou50"] for n in inst_sets]))
-            grid.append({"tf": tf, "tb": tb, "score": round(s, 4)})
+            grid.append({**q, "score": round(s, 4), **{n: round(r[n]["f1_iou50"], 4) for n in inst_sets}})
             print(json.dumps(grid[-1]), flush=True)
             if best is None or s > best[0]:
-                best = (s, tf, tb)
-    _, tf, tb = best
-    final = run(tf, tb, list(preds))
+                best = (s, q)
+        p.update(best[1])
+
+    peaks = {"peak": (0.0, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55), "diam": (0.0, 8.0, 12.0, 16.0)}
+    search(peaks)
+    search({"tf": (0.3, 0.4, 0.5, 0.6, 0.7), "tb": (0.3, 0.4, 0.5, 0.6, 0.7)})
+    search(peaks)
+    tf, tb = p["tf"], p["tb"]
+    final = run(p, list(preds))
     print(json.dumps(final, indent=1))
 
     onnx_path = os.path.join(MODELS, NAME + ".onnx")
@@ -136,6 +156,18 @@ def main():
     log = [json.loads(l) for l in open(os.path.join(a.run, "log.jsonl"))]
     start = [e for e in log if e["event"] == "start"][-1]
     done = [e for e in log if e["event"] == "done"]
+    # A run started from earlier weights (--init) continues the stages of the model it started from.
+    stage = {
+        "steps": ck["step"],
+        "minutes": start["args"]["minutes"],
+        "lr": start["args"]["lr"],
+        "weights": start["args"].get("weights") or "default",
+        "init": start["args"].get("init"),
+    }
+    stages = [stage]
+    old_sidecar = os.path.join(MODELS, NAME + ".json")
+    if stage["init"] and os.path.exists(old_sidecar):
+        stages = json.load(open(old_sidecar))["training"].get("stages", []) + stages
     synth_info = split["synth"].get("sets", {})
     emps_all, meta = emps_items(a.data)
     sidecar = {
@@ -164,7 +196,12 @@ def main():
                 "description": "distance to the particle's own edge divided by its maximum (0 edge, 1 centre)",
             },
         ],
-        "thresholds": {"foreground": tf, "boundary": tb},
+        "thresholds": {
+            "foreground": tf,
+            "boundary": tb,
+            **({"distancePeak": p["peak"]} if p["peak"] > 0 else {}),
+            **({"distancePeakDiameterPx": p["diam"]} if p["peak"] > 0 and p["diam"] > 0 else {}),
+        },
         "architecture": {
             "arch": ck["arch"],
             "params": n_params(model),
@@ -189,13 +226,16 @@ def main():
                 },
             },
             "emps_images_total": len(emps_all),
-            "steps": ck["step"],
+            "steps": sum(st["steps"] for st in stages),
             "batch": start["args"]["batch"],
             "patch": start["args"]["patch"],
-            "minutes": start["args"]["minutes"],
+            "minutes": round(sum(st["minutes"] for st in stages), 1),
             "finished": bool(done),
-            "command": "/usr/bin/python3 models/train/train.py --data ../shared/data "
-            "--synth /work/data/synth,/work/data/synth2 --minutes %g" % start["args"]["minutes"],
+            "stages": stages,
+            "machine": "2 CPU cores, torch 1.13, %d intra-op thread(s), batch %d x %d px patches"
+            % (start["args"].get("threads", 1), start["args"]["batch"], start["args"]["patch"]),
+            "bnRecalibration": "BatchNorm running statistics re-estimated from %d training images (finalize.py, "
+            "bnrecal.py)" % len(recal_ids),
         },
         "validation": {
             "split": "models/train/split.json (EMPS held out by DOI)",

@@ -42,6 +42,17 @@ from postprocess import instances, predict  # noqa: E402
 WEIGHTS = {"emps": 0.4, "synth": 0.4, "msa": 0.12, "saemi": 0.08}
 
 
+def parse_weights(spec):
+    """'emps=0.5,synth=0.3' over the defaults in WEIGHTS."""
+    w = dict(WEIGHTS)
+    for part in filter(None, (spec or "").split(",")):
+        k, v = part.split("=")
+        if k not in w:
+            raise SystemExit(f"--weights: unknown source {k!r} (known: {', '.join(w)})")
+        w[k] = float(v)
+    return w
+
+
 def producer(q, cmd_q, args, seed):
     """Runs in a child process: builds batches so augmentation overlaps the optimiser step."""
     torch.set_num_threads(1)
@@ -52,7 +63,8 @@ def producer(q, cmd_q, args, seed):
         "msa": [i for i in msa_items(args.data) if i.id in set(split["msa"]["train"])],
         "saemi": saemi_items(args.data),
     }
-    mix = Mixture(pools, {k: WEIGHTS[k] for k in pools}, seed)
+    weights = parse_weights(args.weights)
+    mix = Mixture(pools, {k: weights[k] for k in pools}, seed)
     synth_loaded = set()
     while True:
         while not cmd_q.empty():
@@ -61,7 +73,7 @@ def producer(q, cmd_q, args, seed):
                 synth_loaded.add(d)
                 tr, _ = split_synth(synth_items(d, "synth"))
                 allsyn = mix.pools.get("synth", []) + tr
-                mix.set_pool("synth", allsyn, WEIGHTS["synth"])
+                mix.set_pool("synth", allsyn, weights["synth"])
         q.put(mix.batch(args.batch, args.patch))
 
 
@@ -70,15 +82,18 @@ def soft_dice(p, t, m):
     return 1 - (2 * inter + 1) / ((p * m).sum() + (t * m).sum() + 1)
 
 
-def loss_fn(z, y, pos_w):
+def loss_fn(z, y, pos_w, dist_w=5.0):
     fg, bnd, dist, valid, bmask, dmask = [y[:, i : i + 1] for i in range(6)]
     zf, zb, zd = z[:, 0:1], z[:, 1:2], z[:, 2:3]
     lf = (F.binary_cross_entropy_with_logits(zf, fg, reduction="none") * valid).sum() / valid.sum().clamp(min=1)
     ld = soft_dice(torch.sigmoid(zf), fg, valid)
     wb = bmask * (1 + (pos_w - 1) * bnd)
     lb = (F.binary_cross_entropy_with_logits(zb, bnd, reduction="none") * wb).sum() / bmask.sum().clamp(min=1)
-    lr = ((torch.sigmoid(zd) - dist) ** 2 * dmask).sum() / dmask.sum().clamp(min=1)
-    return lf + ld + lb + 2 * lr, (lf.item(), ld.item(), lb.item(), lr.item())
+    # Inside particles the distance map is weighted 5x: the instance step reads its peak as "this region has a
+    # centre" (thresholds.distancePeak), and an unweighted MSE is dominated by the easy zero background.
+    wd = dmask * (1 + 4 * fg)
+    lr = ((torch.sigmoid(zd) - dist) ** 2 * wd).sum() / wd.sum().clamp(min=1)
+    return lf + ld + lb + dist_w * lr, (lf.item(), ld.item(), lb.item(), lr.item())
 
 
 def validate(model, val_sets, recal_images, tf=0.5, tb=0.5):
@@ -127,6 +142,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--init", help="start from this checkpoint's weights (a fresh optimiser and LR schedule)")
+    ap.add_argument("--weights", default="", help="patch sampling weights per source, e.g. emps=0.5,synth=0.3")
     ap.add_argument("--steps", type=int, default=0, help="stop after N steps (smoke test)")
     args = ap.parse_args()
 

@@ -26,8 +26,29 @@ export interface InstanceOptions {
    * inside one particle only breaks the seed in places. Default: halfway between the seed threshold and 1.
    */
   mergeThreshold?: number;
+  /**
+   * Regions sharing at least this fraction of the smaller one's outline are merged (a faceted corner cut off by
+   * the boundary band); default 0.4, 1 or more turns it off.
+   */
+  fragmentShare?: number;
   /** Particles smaller than this are dropped as specks. */
   speckPx?: number;
+  /**
+   * The model's normalised distance-to-edge map (1 at a particle's centre). With `minDistancePeak`, a region
+   * whose highest distance stays below it is dropped: the model found no centre in it, which is what ground
+   * texture and noise blobs look like (measured on the EMPS hold-out, models/README.md).
+   */
+  distance?: Float32Array | null;
+  minDistancePeak?: number;
+  /**
+   * Particles narrower than this (equivalent-circle diameter at the scale the model ran) need a proportionally
+   * lower peak: the model cannot reach 1 in the centre of a particle a few pixels across.
+   */
+  distancePeakDiameterPx?: number;
+  /** Scale the maps were inferred at relative to these labels (diameters above are at that scale). */
+  inferenceScale?: number;
+  /** A region without a centre that borders one with a centre joins it instead of being dropped (default). */
+  absorbCentreless?: boolean;
   /** Pixels that must end up background (excluded bands). */
   blocked?: Uint8Array;
 }
@@ -54,10 +75,19 @@ export function instancesFromProbabilities(
     labels = labelComponents({ width, height, data: mask }, 8);
   } else {
     labels = growSeeds(mask, boundary, width, height, opts.boundaryThreshold, opts.minSeedPx ?? 4);
-    mergeWeakBorders(labels, boundary, opts.mergeThreshold ?? (opts.boundaryThreshold + 1) / 2);
+    mergeWeakBorders(
+      labels,
+      boundary,
+      opts.mergeThreshold ?? (opts.boundaryThreshold + 1) / 2,
+      opts.fragmentShare ?? FRAGMENT_SHARE,
+    );
   }
   if (opts.split && opts.watershed) {
     labels = distanceWatershed(mask, width, height, { regions: labels.data });
+  }
+  if (opts.distance && opts.minDistancePeak !== undefined && opts.minDistancePeak > 0) {
+    const fullAt = (opts.distancePeakDiameterPx ?? 0) / (opts.inferenceScale ?? 1);
+    resolveCentres(labels, opts.distance, opts.minDistancePeak, fullAt, opts.absorbCentreless ?? true);
   }
   removeSpecks(labels, opts.speckPx ?? 0);
   fillHolesPerLabel(labels, blocked);
@@ -153,7 +183,12 @@ function growSeeds(
  * below `threshold`), in place. One pass gathers per-pair sums in a Map keyed by the label pair; union-find
  * then joins the weak pairs.
  */
-function mergeWeakBorders(labels: LabelImage, boundary: Float32Array, threshold: number): void {
+function mergeWeakBorders(
+  labels: LabelImage,
+  boundary: Float32Array,
+  threshold: number,
+  fragmentShare: number,
+): void {
   const { width, height } = labels;
   const lab = labels.data;
   let maxLabel = 0;
@@ -201,7 +236,7 @@ function mergeWeakBorders(labels: LabelImage, boundary: Float32Array, threshold:
     const b = key % stride;
     // A piece that shares much of its outline with one neighbour is a fragment of it (a faceted corner cut off
     // by the boundary band), not a particle touching it: convex particles touch along a short contact.
-    const fragment = shared >= FRAGMENT_SHARE * Math.min(outline[a], outline[b]);
+    const fragment = shared >= fragmentShare * Math.min(outline[a], outline[b]);
     if (sum / shared >= threshold && !fragment) continue;
     const ra = find(a);
     const rb = find(b);
@@ -212,6 +247,73 @@ function mergeWeakBorders(labels: LabelImage, boundary: Float32Array, threshold:
   }
   if (merged === 0) return;
   for (let i = 0; i < lab.length; i++) if (lab[i] !== 0) lab[i] = find(lab[i]);
+}
+
+/**
+ * Regions whose peak of `distance` is below `minPeak` (regions narrower than `fullDiameterPx`, equivalent-circle
+ * diameter in these labels' pixels, need only minPeak * diameter / fullDiameterPx) have no centre of their own.
+ * With `absorb`, such a region that borders regions with a centre joins the one it shares the longest border
+ * with (a corner or rim cut off by the boundary band, or a seed broken by texture); the rest are cleared
+ * (ground texture, noise). Touching regions that each have a centre stay apart however faint the contact.
+ */
+function resolveCentres(
+  labels: LabelImage,
+  distance: Float32Array,
+  minPeak: number,
+  fullDiameterPx: number,
+  absorb: boolean,
+): void {
+  const { width, height } = labels;
+  const lab = labels.data;
+  let maxLabel = 0;
+  for (let i = 0; i < lab.length; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  if (maxLabel === 0) return;
+  const peak = new Float32Array(maxLabel + 1);
+  const area = new Int32Array(maxLabel + 1);
+  for (let i = 0; i < lab.length; i++) {
+    const l = lab[i];
+    if (l === 0) continue;
+    area[l]++;
+    if (distance[i] > peak[l]) peak[l] = distance[i];
+  }
+  const target = new Int32Array(maxLabel + 1);
+  let orphans = 0;
+  for (let l = 1; l <= maxLabel; l++) {
+    if (area[l] === 0) continue;
+    const ecd = 2 * Math.sqrt(area[l] / Math.PI);
+    const need = fullDiameterPx > 0 && ecd < fullDiameterPx ? (minPeak * ecd) / fullDiameterPx : minPeak;
+    if (peak[l] >= need) target[l] = l;
+    else orphans++;
+  }
+  if (orphans === 0) return;
+  if (absorb) {
+    // Longest shared border (in pixel edges) between each centreless region and a centred neighbour.
+    const stride = maxLabel + 1;
+    const shared = new Map<number, number>();
+    const visit = (a: number, b: number): void => {
+      if (a === 0 || b === 0 || (target[a] !== 0) === (target[b] !== 0)) return;
+      const key = target[a] === 0 ? a * stride + b : b * stride + a;
+      shared.set(key, (shared.get(key) ?? 0) + 1);
+    };
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        const i = row + x;
+        if (x + 1 < width && lab[i + 1] !== lab[i]) visit(lab[i], lab[i + 1]);
+        if (y + 1 < height && lab[i + width] !== lab[i]) visit(lab[i], lab[i + width]);
+      }
+    }
+    const best = new Int32Array(maxLabel + 1);
+    for (const [key, count] of shared) {
+      const a = Math.floor(key / stride);
+      if (count > best[a]) {
+        best[a] = count;
+        target[a] = -(key % stride); // negative: decided by absorption, kept apart from the centred test above
+      }
+    }
+    for (let l = 1; l <= maxLabel; l++) if (target[l] < 0) target[l] = -target[l];
+  }
+  for (let i = 0; i < lab.length; i++) if (lab[i] !== 0) lab[i] = target[lab[i]];
 }
 
 /**

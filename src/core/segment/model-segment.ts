@@ -54,7 +54,12 @@ export async function segmentWithModel(
   const bName = sidecar.outputs.find((o) => o.kind === 'boundary')?.name ?? null;
   if (opts.split && !bName && !opts.watershed)
     warnings.push('the model has no boundary output: touching particles are split by the distance watershed');
-  const wanted = bName ? [fgName, bName] : [fgName];
+  const peak = sidecar.thresholds.distancePeak;
+  const dName =
+    peak !== undefined ? (sidecar.outputs.find((o) => o.kind === 'distance')?.name ?? null) : null;
+  if (peak !== undefined && !dName)
+    warnings.push('the model sidecar sets a distance peak but the model has no distance output: not applied');
+  const wanted = [fgName, ...(bName ? [bName] : []), ...(dName ? [dName] : [])];
   const tileOpts = {
     tileSize: sidecar.tile.size,
     overlap: sidecar.tile.overlap,
@@ -63,8 +68,20 @@ export async function segmentWithModel(
     signal: opts.signal,
     onTile: (done: number, total: number) => opts.onTile?.(done / total),
   };
-  const toLabels = (fg: Float32Array, bnd: Float32Array | null): LabelImage =>
+  const toLabels = (
+    fg: Float32Array,
+    bnd: Float32Array | null,
+    dist: Float32Array | null,
+    s = 1,
+  ): LabelImage =>
     instancesFromProbabilities(fg, bnd, W, H, {
+      distance: dist,
+      minDistancePeak: dist ? peak : undefined,
+      distancePeakDiameterPx: sidecar.thresholds.distancePeakDiameterPx,
+      mergeThreshold: sidecar.thresholds.merge,
+      fragmentShare: sidecar.thresholds.fragmentShare,
+      absorbCentreless: sidecar.thresholds.absorbCentreless,
+      inferenceScale: s,
       foregroundThreshold: sidecar.thresholds.foreground,
       boundaryThreshold: sidecar.thresholds.boundary,
       split: opts.split,
@@ -76,7 +93,7 @@ export async function segmentWithModel(
   let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
   norm = null;
   opts.onInstances?.();
-  let labels = toLabels(maps[fgName], bName ? maps[bName] : null);
+  let labels = toLabels(maps[fgName], bName ? maps[bName] : null, dName ? maps[dName] : null);
   maps = null;
 
   const range = sidecar.diameterRangePx;
@@ -87,13 +104,16 @@ export async function segmentWithModel(
   const sh = Math.max(1, Math.round(H * scale));
   const typical = typicalDiameter(labels);
   let scaled: GreyF32 | null = resizeBilinear(image(), sw, sh);
-  maps = await runTiled(backend, scaled, tileOpts);
+  let scaledMaps: Record<string, Float32Array> | null = await runTiled(backend, scaled, tileOpts);
   scaled = null;
   opts.onInstances?.();
-  const fg = resizeBilinear({ width: sw, height: sh, data: maps[fgName] }, W, H).data;
-  const bnd = bName ? resizeBilinear({ width: sw, height: sh, data: maps[bName] }, W, H).data : null;
-  maps = null;
-  labels = toLabels(fg, bnd);
+  const back = (m: Record<string, Float32Array>, name: string | null): Float32Array | null =>
+    name ? resizeBilinear({ width: sw, height: sh, data: m[name] }, W, H).data : null;
+  const fg = back(scaledMaps, fgName) as Float32Array;
+  const bnd = back(scaledMaps, bName);
+  const dist = back(scaledMaps, dName);
+  scaledMaps = null; // the resampled-size maps go before the label buffers are allocated
+  labels = toLabels(fg, bnd, dist, scale);
   warnings.push(
     `particles are about ${typical.toFixed(1)} px across, outside the ${range![0]}-${range![1]} px the model was ` +
       `trained on: inference ran at ${scale.toFixed(2)}x scale`,

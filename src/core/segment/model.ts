@@ -33,7 +33,23 @@ export interface ModelSidecar {
   diameterRangePx?: [number, number];
   tile: { size: number; overlap: number };
   outputs: ModelOutputSpec[];
-  thresholds: { foreground: number; boundary: number };
+  /**
+   * distancePeak (optional, needs a distance output): a found particle whose highest distance value stays below
+   * it is dropped, as it has no centre (ground texture, noise); particles narrower than distancePeakDiameterPx
+   * (at the scale the model runs) need a proportionally lower peak.
+   */
+  thresholds: {
+    foreground: number;
+    boundary: number;
+    distancePeak?: number;
+    distancePeakDiameterPx?: number;
+    /** Regions split by a ridge whose mean boundary probability is below this are merged (0 = never). */
+    merge?: number;
+    /** Regions sharing this fraction of the smaller one's outline are merged (>= 1 = never). */
+    fragmentShare?: number;
+    /** false: a region without a centre is dropped even when it borders a particle (default true). */
+    absorbCentreless?: boolean;
+  };
   training?: unknown;
   validation?: unknown;
 }
