@@ -115,17 +115,26 @@ def main():
             print(name, method, json.dumps(s), flush=True)
     json.dump(results, open(os.path.join(a.work, "results.json"), "w"), indent=1)
     if a.record:
-        p = os.path.join(ROOT, "models", "saemi-unet.json")
-        sc = json.load(open(p))
-        sc["validation"]["cli"] = {
-            "command": "npx saemi analyze <held-out images> --out DIR --method model|threshold " + a.extra,
-            "notes": "labels/<stem>.png scored by models/train/evaluate.py; msa truth is binary, so its "
-            "instances are connected components (touching particles count as one)",
-            "results": results,
-        }
-        with open(p, "w") as f:
-            json.dump(sc, f, indent=2)
-            f.write("\n")
+
+        def record(sc):
+            sc["validation"]["cli"] = {
+                "command": "npx saemi analyze <held-out images> --out DIR --method model|threshold " + a.extra,
+                "notes": "labels/<stem>.png scored by models/train/evaluate.py; msa truth is binary, so its "
+                "instances are connected components (touching particles count as one)",
+                "results": results,
+            }
+
+        update_sidecar(record)
+
+
+def update_sidecar(change):
+    """Read models/saemi-unet.json, let `change` edit it in place, write it back."""
+    p = os.path.join(ROOT, "models", "saemi-unet.json")
+    sc = json.load(open(p))
+    change(sc)
+    with open(p, "w") as f:
+        json.dump(sc, f, indent=2)
+        f.write("\n")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,100 @@
+"""Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge):
+the distance-peak test and the two region-merge rules, by running the shipped CLI on the hold-out for each
+combination and keeping the best. finalize.py has already chosen the foreground/boundary thresholds.
+
+  /usr/bin/python3 models/train/tune_cli.py --data ../shared/data [--write]
+
+--write stores the chosen rules in models/saemi-unet.json (thresholds) with the whole grid under
+validation.cliTuning. Objective: mean instance F1 at IoU 0.5 over the EMPS, msa and synthetic hold-outs.
+Then run eval_cli.py --record for the final figures.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from eval_cli import ROOT, run_cli, score, stage, update_sidecar  # noqa: E402
+
+SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # read for the base thresholds
+ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
+
+# Each hold-out source weighs the same, so real micrographs (EMPS SEM/TEM figures, msa TEM) weigh twice the
+# synthetic set: the filters trade small synthetic particles against ground texture on real images.
+SCORED = ("emps", "msa", "synth")
+
+GRID = {
+    "distancePeak": (0.0, 0.45, 0.55, 0.65),
+    "distancePeakDiameterPx": (0.0, 12.0),
+    # Both region merges at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
+    # >= 0.4), or both off (merge 0; a shared border cannot reach twice the outline).
+    "merges": ("default", "off"),
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    ap.add_argument("--work", default=os.path.join(HERE, "runs", "cli-tune"))
+    ap.add_argument("--synth-max", type=int, default=50, help="synthetic hold-out images per set")
+    ap.add_argument("--threads", type=int, default=0, help="inference threads for the CLI (0: all cores)")
+    ap.add_argument("--write", action="store_true")
+    a = ap.parse_args()
+    split = json.load(open(os.path.join(HERE, "split.json")))
+    sets = stage(split, a.data, a.work, a.synth_max)
+    base = json.load(open(SIDECAR))
+    grid = []
+    best = None
+    for vals in itertools.product(*GRID.values()):
+        rules = dict(zip(GRID, vals))
+        if rules["distancePeak"] == 0 and rules["distancePeakDiameterPx"]:
+            continue  # the diameter ramp means nothing without the test
+        d = os.path.join(a.work, "model")
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
+        os.symlink(ONNX, os.path.join(d, "saemi-unet.onnx"))
+        sc = json.loads(json.dumps(base))
+        th = {"foreground": sc["thresholds"]["foreground"], "boundary": sc["thresholds"]["boundary"]}
+        if rules["distancePeak"]:
+            th["distancePeak"] = rules["distancePeak"]
+            if rules["distancePeakDiameterPx"]:
+                th["distancePeakDiameterPx"] = rules["distancePeakDiameterPx"]
+        if rules["merges"] == "off":
+            th.update({"merge": 0.0, "fragmentShare": 2.0})
+        sc["thresholds"] = th
+        json.dump(sc, open(os.path.join(d, "saemi-unet.json"), "w"))
+        extra = ["--model", os.path.join(d, "saemi-unet.onnx")]
+        if a.threads:
+            extra += ["--threads", str(a.threads)]
+        row = {"thresholds": th}
+        for name, (indir, tdir, kind, ids) in sets.items():
+            out = os.path.join(a.work, name, "out")
+            run_cli(indir, out, "model", extra)
+            s, _ = score(os.path.join(out, "labels"), tdir, kind, ids)
+            row[name] = {k: s[k] for k in ("pixel_dice", "f1_iou50", "precision", "recall")}
+        row["score"] = round(sum(row[n]["f1_iou50"] for n in SCORED) / len(SCORED), 4)
+        grid.append(row)
+        print(json.dumps(row), flush=True)
+        if best is None or row["score"] > best["score"]:
+            best = row
+    print("best", json.dumps(best))
+    if a.write:
+
+        def write(sc):
+            sc["thresholds"] = best["thresholds"]
+            sc.setdefault("validation", {})["cliTuning"] = {
+                "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set)"
+                % a.synth_max,
+                "grid": grid,
+            }
+
+        update_sidecar(write)
+
+
+if __name__ == "__main__":
+    main()
