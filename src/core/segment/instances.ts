@@ -163,8 +163,7 @@ function growSeeds(
   }
 
   // Foreground without any seed (a particle the boundary map covered entirely) becomes its own particle.
-  let maxLabel = 0;
-  for (let i = 0; i < n; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  const maxLabel = maxLabelOf(lab);
   let orphans = 0;
   for (let i = 0; i < n; i++) {
     const o = mask[i] && lab[i] === 0 ? 1 : 0;
@@ -178,6 +177,25 @@ function growSeeds(
   return seeds;
 }
 
+function maxLabelOf(lab: LabelImage['data']): number {
+  let m = 0;
+  for (let i = 0; i < lab.length; i++) if (lab[i] > m) m = lab[i];
+  return m;
+}
+
+/** Calls `visit(i, q)` for every pair of 4-neighbouring pixels i < q whose labels differ. */
+function forEachBorder(labels: LabelImage, visit: (i: number, q: number) => void): void {
+  const { width, height, data: lab } = labels;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      if (x + 1 < width && lab[i + 1] !== lab[i]) visit(i, i + 1);
+      if (y + 1 < height && lab[i + width] !== lab[i]) visit(i, i + width);
+    }
+  }
+}
+
 /**
  * Merges adjacent regions separated by a weak boundary ridge (mean boundary probability along the shared border
  * below `threshold`), in place. One pass gathers per-pair sums in a Map keyed by the label pair; union-find
@@ -189,20 +207,17 @@ function mergeWeakBorders(
   threshold: number,
   fragmentShare: number,
 ): void {
-  const { width, height } = labels;
   const lab = labels.data;
-  let maxLabel = 0;
-  for (let i = 0; i < lab.length; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  const maxLabel = maxLabelOf(lab);
   if (maxLabel < 2) return;
   const stride = maxLabel + 1;
   const sums = new Map<number, number>();
   const counts = new Map<number, number>();
   // Outline length (in pixel edges) of every region, for the shared-border fraction below.
   const outline = new Float64Array(stride);
-  const visit = (i: number, q: number): void => {
+  forEachBorder(labels, (i, q) => {
     const a = lab[i];
     const b = lab[q];
-    if (a === b) return;
     outline[a]++;
     outline[b]++;
     if (a === 0 || b === 0) return;
@@ -210,15 +225,7 @@ function mergeWeakBorders(
     const v = boundary[i] > boundary[q] ? boundary[i] : boundary[q];
     sums.set(key, (sums.get(key) ?? 0) + v);
     counts.set(key, (counts.get(key) ?? 0) + 1);
-  };
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      const i = row + x;
-      if (x + 1 < width && lab[i + 1] !== lab[i]) visit(i, i + 1);
-      if (y + 1 < height && lab[i + width] !== lab[i]) visit(i, i + width);
-    }
-  }
+  });
   if (sums.size === 0) return;
   const parent = new Int32Array(stride);
   for (let l = 0; l < stride; l++) parent[l] = l;
@@ -263,10 +270,8 @@ function resolveCentres(
   fullDiameterPx: number,
   absorb: boolean,
 ): void {
-  const { width, height } = labels;
   const lab = labels.data;
-  let maxLabel = 0;
-  for (let i = 0; i < lab.length; i++) if (lab[i] > maxLabel) maxLabel = lab[i];
+  const maxLabel = maxLabelOf(lab);
   if (maxLabel === 0) return;
   const peak = new Float32Array(maxLabel + 1);
   const area = new Int32Array(maxLabel + 1);
@@ -290,28 +295,22 @@ function resolveCentres(
     // Longest shared border (in pixel edges) between each centreless region and a centred neighbour.
     const stride = maxLabel + 1;
     const shared = new Map<number, number>();
-    const visit = (a: number, b: number): void => {
+    forEachBorder(labels, (i, q) => {
+      const a = lab[i];
+      const b = lab[q];
       if (a === 0 || b === 0 || (target[a] !== 0) === (target[b] !== 0)) return;
       const key = target[a] === 0 ? a * stride + b : b * stride + a;
       shared.set(key, (shared.get(key) ?? 0) + 1);
-    };
-    for (let y = 0; y < height; y++) {
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        const i = row + x;
-        if (x + 1 < width && lab[i + 1] !== lab[i]) visit(lab[i], lab[i + 1]);
-        if (y + 1 < height && lab[i + width] !== lab[i]) visit(lab[i], lab[i + width]);
-      }
-    }
+    });
+    // Each key pairs a centreless region a with a centred neighbour; a joins the one with the longest border.
     const best = new Int32Array(maxLabel + 1);
     for (const [key, count] of shared) {
       const a = Math.floor(key / stride);
       if (count > best[a]) {
         best[a] = count;
-        target[a] = -(key % stride); // negative: decided by absorption, kept apart from the centred test above
+        target[a] = key % stride;
       }
     }
-    for (let l = 1; l <= maxLabel; l++) if (target[l] < 0) target[l] = -target[l];
   }
   for (let i = 0; i < lab.length; i++) if (lab[i] !== 0) lab[i] = target[lab[i]];
 }
