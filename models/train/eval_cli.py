@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
-from evaluate import load_pred, load_truth, score_pair, summarise  # noqa: E402
+from evaluate import score_dir, summarise  # noqa: E402
 
 SOURCES = {
     # name: (images dir, masks dir, truth kind, image extension)
@@ -69,19 +69,7 @@ def run_cli(indir, outdir, method, extra):
 
 
 def score(labels_dir, truth_dir, kind, ids):
-    rows, missing = [], []
-    for i in ids:
-        p = os.path.join(labels_dir, i + ".png")
-        if not os.path.exists(p):
-            missing.append(i)
-            continue
-        pred, truth = load_pred(p), load_truth(os.path.join(truth_dir, i + ".png"), kind)
-        if pred.shape != truth.shape:
-            missing.append(i)
-            continue
-        r = score_pair(pred, truth)
-        r["id"] = i
-        rows.append(r)
+    rows, missing = score_dir(labels_dir, truth_dir, kind, ids)
     s = summarise(rows)
     s["missing"] = len(missing)
     return s, rows

@@ -129,6 +129,27 @@ def summarise(rows):
     }
 
 
+def score_dir(pred_dir, truth_dir, kind, ids, min_truth_area=0):
+    """Score <pred_dir>/<id>.png against <truth_dir>/<id>.png for each id. Returns (rows, missing ids):
+    a prediction that is absent or of another size than its truth is missing, not scored."""
+    rows, missing = [], []
+    for i in ids:
+        pp = os.path.join(pred_dir, i + ".png")
+        if not os.path.exists(pp):
+            missing.append(i)
+            continue
+        pred = load_pred(pp)
+        truth = drop_small(load_truth(os.path.join(truth_dir, i + ".png"), kind), min_truth_area)
+        if pred.shape != truth.shape:
+            print(f"{i}: shape {pred.shape} != truth {truth.shape}", file=sys.stderr)
+            missing.append(i)
+            continue
+        r = score_pair(pred, truth)
+        r["id"] = i
+        rows.append(r)
+    return rows, missing
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pred", required=True)
@@ -146,22 +167,7 @@ def main():
         ids = json.load(open(a.split))[a.source]["val"]
     else:
         ids = sorted(os.path.splitext(f)[0] for f in os.listdir(a.pred) if f.endswith(".png"))
-    rows = []
-    missing = []
-    for i in ids:
-        pp = os.path.join(a.pred, i + ".png")
-        tp = os.path.join(a.truth, i + ".png")
-        if not os.path.exists(pp):
-            missing.append(i)
-            continue
-        pred, truth = load_pred(pp), drop_small(load_truth(tp, a.truth_kind), a.min_truth_area)
-        if pred.shape != truth.shape:
-            print(f"{i}: shape {pred.shape} != truth {truth.shape}", file=sys.stderr)
-            missing.append(i)
-            continue
-        r = score_pair(pred, truth)
-        r["id"] = i
-        rows.append(r)
+    rows, missing = score_dir(a.pred, a.truth, a.truth_kind, ids, a.min_truth_area)
     s = summarise(rows)
     s["missing"] = missing
     print(json.dumps(s, indent=1))

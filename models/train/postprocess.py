@@ -2,7 +2,8 @@
 and for choosing the thresholds written into the sidecar. The shipped figures come from the TypeScript
 CLI (src/core/segment); this mirrors it: seeds = foreground and not boundary, grown back over the
 foreground by a watershed on the boundary map, unseeded foreground components kept as their own particles,
-regions without a centre in the distance map dropped. The region merge of the TypeScript step is not mirrored.
+regions without a centre in the distance map dropped. Not mirrored: the TypeScript step's region merges and
+its absorption of a centreless region into a bordering particle.
 """
 
 import numpy as np
