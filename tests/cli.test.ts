@@ -234,6 +234,16 @@ describe('saemi analyze (threshold method)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot read model sidecar/);
   });
+
+  it('a sidecar with an impossible resampling target is refused by name', () => {
+    const sidecar = JSON.parse(readFileSync(path.join(ROOT, 'models', 'saemi-unet.json'), 'utf8'));
+    sidecar.resampleTargetPx = -5;
+    const p = path.join(dir, 'bad-target.json');
+    writeFileSync(p, JSON.stringify(sidecar));
+    const r = run(['analyze', path.join(inDir, 'a.png'), '--out', path.join(dir, 'z'), '--model', p]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/resampleTargetPx must be > 0/);
+  });
 });
 
 describe('saemi analyze with the bundled model', () => {

@@ -181,7 +181,7 @@ describe('pipeline, model method (fake backend)', () => {
     expect(a.labels.width).toBe(W);
     expect(a.labels.height).toBe(H);
     expect(a.warnings.join(' ')).toMatch(
-      /outside the 3-12 px the model was trained on: inference ran at 0\.\d\dx scale/,
+      /outside the 3-12 px the model segments best: inference ran at 0\.\d\dx scale/,
     );
     expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
     // Areas survive the round trip through the smaller scale within 15 %.

@@ -537,6 +537,38 @@ describe('model step with resampling to the trained size range', () => {
     expect(pixelsSeen).toBeGreaterThan(10 * w * h);
   });
 
+  it('asks distancePeakUpsampled of the particles found in the upsampled pass', async () => {
+    const sc = sidecar([8, 100]);
+    sc.outputs.push({ name: 'dist', kind: 'distance' });
+    sc.thresholds.distancePeak = 0.5;
+    // Clear centres at native scale (the first call: the image fits one tile), faint ones once upsampled.
+    let calls = 0;
+    const faintWhenUpsampled: InferenceBackend = {
+      ...backend,
+      async run(input, th, tw) {
+        const out = await backend.run(input, th, tw);
+        const peak = calls++ === 0 ? 0.9 : 0.4;
+        const dist = new Float32Array(input.length);
+        for (let i = 0; i < input.length; i++) dist[i] = out.fg[i] > 0.5 ? peak : 0;
+        return { ...out, dist };
+      },
+    };
+    const run = () =>
+      segmentWithModel(() => ({ width: w, height: h, data: img }), sc, faintWhenUpsampled, {
+        split: true,
+        watershed: false,
+        speckPx: 0,
+      });
+    const strict = await run();
+    expect(strict.scale).toBeGreaterThan(3);
+    expect(strict.labels.count).toBe(0);
+    calls = 0;
+    sc.thresholds.distancePeakUpsampled = 0.3;
+    const lenient = await run();
+    expect(lenient.scale).toBeGreaterThan(3);
+    expect(lenient.labels.count).toBe(n);
+  });
+
   it('reads the distance output and drops centreless regions when the sidecar sets distancePeak', async () => {
     const sc = sidecar();
     sc.outputs.push({ name: 'dist', kind: 'distance' });
@@ -583,5 +615,29 @@ describe('model step with resampling to the trained size range', () => {
     expect(chooseScale(l, [4, 50], 1e4)).toBe(1);
     expect(chooseScale(l, [40, 200], 1e4)).toBe(4); // capped
     expect(chooseScale(l, [2, 6], 1e4)).toBeCloseTo(4 / typicalDiameter(l), 5);
+    // a sidecar target for small particles replaces twice the lower bound, and the upscale cap applies
+    const d = typicalDiameter(l);
+    expect(chooseScale(l, [12, 300], 1e4, 18)).toBeCloseTo(18 / d, 5);
+    expect(chooseScale(l, [12, 300], 1e4, 40, 3)).toBe(3);
+    // a target below the lower bound would leave the particles out of range: the bound wins
+    expect(chooseScale(l, [12, 300], 1e4, 6)).toBeCloseTo(12 / d, 5);
+    // too many pixels: upsampling is limited by the memory cap, not the target
+    expect(chooseScale(l, [12, 300], 40e6, 18)).toBeCloseTo(Math.sqrt(64e6 / 40e6), 5);
+  });
+
+  it('does not upsample for specks beside a large particle that holds most of the area', () => {
+    const m = new Uint8Array(200 * 100);
+    drawDisc(m, 200, 60, 50, 30);
+    for (let k = 0; k < 7; k++) drawDisc(m, 200, 110 + k * 12, 50, 2);
+    const l = distanceWatershed(m, 200, 100);
+    expect(l.count).toBe(8);
+    expect(typicalDiameter(l)).toBeLessThan(6);
+    expect(typicalDiameter(l, true)).toBeGreaterThan(55);
+    expect(chooseScale(l, [12, 300], 2e4, 12, 3)).toBe(1);
+    // the same specks alone are small particles: upsampled to the target, within the cap
+    const specks = new Uint8Array(200 * 100);
+    for (let k = 0; k < 7; k++) drawDisc(specks, 200, 110 + k * 12, 50, 2);
+    const s = distanceWatershed(specks, 200, 100);
+    expect(chooseScale(s, [12, 300], 2e4, 12, 3)).toBeCloseTo(Math.min(3, 12 / typicalDiameter(s)), 5);
   });
 });

@@ -1,10 +1,12 @@
-"""Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge):
-the distance-peak test and the two region-merge rules, by running the shipped CLI on the hold-out for each
-combination and keeping the best. finalize.py has already chosen the foreground/boundary thresholds.
+"""Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge
+and no resampled second pass): the distance-peak test, the two region-merge rules and when small particles are
+upsampled, by running the shipped CLI on the hold-out for each combination and keeping the best.
+finalize.py has already chosen the foreground/boundary thresholds.
 
   /usr/bin/python3 models/train/tune_cli.py --data ../shared/data [--write]
 
---write stores the chosen rules in models/saemi-unet.json (thresholds) with the whole grid under
+--write stores the chosen rules in models/saemi-unet.json (thresholds, diameterRangePx, resampleTargetPx,
+maxUpscale) with the whole grid under
 validation.cliTuning. Objective: mean instance F1 at IoU 0.5 over the EMPS, msa and synthetic hold-outs.
 Then run eval_cli.py --record for the final figures.
 """
@@ -29,12 +31,39 @@ ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 SCORED = ("emps", "msa", "synth")
 
 GRID = {
-    "distancePeak": (0.0, 0.45, 0.55, 0.65),
-    "distancePeakDiameterPx": (0.0, 12.0),
+    "distancePeak": (0.0, 0.45, 0.5, 0.55),
+    # Earlier grids (models/README.md) also had a diameter ramp for the peak (12 px: lost on EMPS) and both
+    # merges off (lost on msa and EMPS); they stay available as arguments but are not searched again.
+    "distancePeakDiameterPx": (0.0,),
     # Both region merges at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
     # >= 0.4), or both off (merge 0; a shared border cannot reach twice the outline).
-    "merges": ("default", "off"),
+    "merges": ("default",),
+    # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale). The
+    # first is the rule of model 1.0-1.1 (below 6 px, to 12 px, at most 4x).
+    "resample": ((6, 12, 4), (10, 12, 3), (12, 12, 3)),
+    # The centre test in the upsampled pass: as at native scale (None), or laxer (the distance output is less
+    # sure of small crowded particles; 0, 0.2 and 0.3 scored alike in trials, 0.3 still drops texture blobs).
+    "distancePeakUpsampled": (None, 0.3),
 }
+
+
+def apply(sc, rules):
+    """The sidecar `sc` with `rules` (one grid point) in place of its instance-step settings."""
+    th = {"foreground": sc["thresholds"]["foreground"], "boundary": sc["thresholds"]["boundary"]}
+    if rules["distancePeak"]:
+        th["distancePeak"] = rules["distancePeak"]
+        if rules["distancePeakDiameterPx"]:
+            th["distancePeakDiameterPx"] = rules["distancePeakDiameterPx"]
+        if rules["distancePeakUpsampled"] is not None:
+            th["distancePeakUpsampled"] = rules["distancePeakUpsampled"]
+    if rules["merges"] == "off":
+        th.update({"merge": 0.0, "fragmentShare": 2.0})
+    sc["thresholds"] = th
+    lo, target, up = rules["resample"]
+    sc["diameterRangePx"] = [lo, sc["diameterRangePx"][1]]
+    sc["resampleTargetPx"] = target
+    sc["maxUpscale"] = up
+    return sc
 
 
 def main():
@@ -52,26 +81,18 @@ def main():
     best = None
     for vals in itertools.product(*GRID.values()):
         rules = dict(zip(GRID, vals))
-        if rules["distancePeak"] == 0 and rules["distancePeakDiameterPx"]:
-            continue  # the diameter ramp means nothing without the test
+        if rules["distancePeak"] == 0 and (rules["distancePeakDiameterPx"] or rules["distancePeakUpsampled"] is not None):
+            continue  # the diameter ramp and the upsampled pass's peak mean nothing without the test
         d = os.path.join(a.work, "model")
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
         os.symlink(ONNX, os.path.join(d, "saemi-unet.onnx"))
-        sc = json.loads(json.dumps(base))
-        th = {"foreground": sc["thresholds"]["foreground"], "boundary": sc["thresholds"]["boundary"]}
-        if rules["distancePeak"]:
-            th["distancePeak"] = rules["distancePeak"]
-            if rules["distancePeakDiameterPx"]:
-                th["distancePeakDiameterPx"] = rules["distancePeakDiameterPx"]
-        if rules["merges"] == "off":
-            th.update({"merge": 0.0, "fragmentShare": 2.0})
-        sc["thresholds"] = th
+        sc = apply(json.loads(json.dumps(base)), rules)
         json.dump(sc, open(os.path.join(d, "saemi-unet.json"), "w"))
         extra = ["--model", os.path.join(d, "saemi-unet.onnx")]
         if a.threads:
             extra += ["--threads", str(a.threads)]
-        row = {"thresholds": th}
+        row = {"rules": rules, "thresholds": sc["thresholds"]}
         for name, (indir, tdir, kind, ids) in sets.items():
             out = os.path.join(a.work, name, "out")
             run_cli(indir, out, "model", extra)
@@ -86,7 +107,7 @@ def main():
     if a.write:
 
         def write(sc):
-            sc["thresholds"] = best["thresholds"]
+            apply(sc, best["rules"])
             sc.setdefault("validation", {})["cliTuning"] = {
                 "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set)"
                 % a.synth_max,

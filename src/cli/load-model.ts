@@ -73,6 +73,15 @@ function validateSidecar(s: ModelSidecar, where: string): void {
     bad('no foreground output');
   if (!s.thresholds || typeof s.thresholds.foreground !== 'number') bad('thresholds missing');
   if (typeof s.file !== 'string') bad('file (the .onnx name) missing');
+  const r = s.diameterRangePx;
+  if (r !== undefined && !(Array.isArray(r) && r[0] > 0 && r[1] > r[0]))
+    bad('diameterRangePx must be [low, high] with 0 < low < high');
+  if (s.resampleTargetPx !== undefined && !(s.resampleTargetPx > 0)) bad('resampleTargetPx must be > 0');
+  if (s.maxUpscale !== undefined && !(s.maxUpscale >= 1)) bad('maxUpscale must be >= 1');
+  for (const k of ['distancePeak', 'distancePeakUpsampled'] as const) {
+    const v = s.thresholds[k];
+    if (v !== undefined && !(v >= 0 && v <= 1)) bad(`thresholds.${k} must be between 0 and 1`);
+  }
 }
 
 /** onnxruntime module for the backend choice; auto prefers native (about 4x faster) when it loads. */

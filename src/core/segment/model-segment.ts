@@ -1,6 +1,6 @@
 /**
  * The model method as one step: normalised grey -> tiled inference -> instances, at native resolution.
- * When the sidecar states the particle diameters the model was trained on (diameterRangePx) and the particles
+ * When the sidecar states the particle diameters the model segments well (diameterRangePx) and the particles
  * found at native resolution are typically outside that range, the image is resampled so they fall inside,
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
@@ -76,7 +76,7 @@ export async function segmentWithModel(
   ): LabelImage =>
     instancesFromProbabilities(fg, bnd, W, H, {
       distance: dist,
-      minDistancePeak: dist ? peak : undefined,
+      minDistancePeak: dist ? (s > 1 ? (sidecar.thresholds.distancePeakUpsampled ?? peak) : peak) : undefined,
       distancePeakDiameterPx: sidecar.thresholds.distancePeakDiameterPx,
       mergeThreshold: sidecar.thresholds.merge,
       fragmentShare: sidecar.thresholds.fragmentShare,
@@ -97,7 +97,7 @@ export async function segmentWithModel(
   maps = null;
 
   const range = sidecar.diameterRangePx;
-  const scale = range ? chooseScale(labels, range, W * H) : 1;
+  const scale = range ? chooseScale(labels, range, W * H, sidecar.resampleTargetPx, sidecar.maxUpscale) : 1;
   if (scale === 1) return { labels, scale, warnings };
 
   const sw = Math.max(1, Math.round(W * scale));
@@ -115,37 +115,62 @@ export async function segmentWithModel(
   scaledMaps = null; // the resampled-size maps go before the label buffers are allocated
   labels = toLabels(fg, bnd, dist, scale);
   warnings.push(
-    `particles are about ${typical.toFixed(1)} px across, outside the ${range![0]}-${range![1]} px the model was ` +
-      `trained on: inference ran at ${scale.toFixed(2)}x scale`,
+    `particles are about ${typical.toFixed(1)} px across, outside the ${range![0]}-${range![1]} px the model ` +
+      `segments best: inference ran at ${scale.toFixed(2)}x scale`,
   );
   return { labels, scale, warnings };
 }
 
-/** Median equivalent-circle diameter of the labelled particles (px), or NaN when there are none. */
-export function typicalDiameter(labels: LabelImage): number {
+/**
+ * Median equivalent-circle diameter of the labelled particles (px), or NaN when there are none. `byArea`: the
+ * diameter below which half of the particle area lies instead, which a few large particles dominate however
+ * many small blobs of ground texture were found beside them.
+ */
+export function typicalDiameter(labels: LabelImage, byArea = false): number {
   const area = new Int32Array(labels.count + 1);
   const d = labels.data;
   for (let i = 0; i < d.length; i++) area[d[i]]++;
   const ecd: number[] = [];
-  for (let l = 1; l <= labels.count; l++) if (area[l] > 0) ecd.push(2 * Math.sqrt(area[l] / Math.PI));
+  let total = 0;
+  for (let l = 1; l <= labels.count; l++)
+    if (area[l] > 0) {
+      ecd.push(2 * Math.sqrt(area[l] / Math.PI));
+      total += area[l];
+    }
   if (!ecd.length) return NaN;
   ecd.sort((a, b) => a - b);
-  return ecd[ecd.length >> 1];
+  if (!byArea) return ecd[ecd.length >> 1];
+  let below = 0;
+  for (const e of ecd) {
+    below += (Math.PI * e * e) / 4;
+    if (below >= total / 2) return e;
+  }
+  return ecd[ecd.length - 1];
 }
 
 /**
- * Scale that brings the typical diameter inside `range` (to twice the lower bound when too small, to two
- * thirds of the upper bound when too large), or 1 when it already is inside or cannot be estimated.
+ * Scale that brings the typical diameter inside `range` (to `smallTarget`, by default twice the lower bound,
+ * when too small; to two thirds of the upper bound when too large), or 1 when it already is inside or cannot
+ * be estimated. Upsampling stops at `maxUp`.
  */
-export function chooseScale(labels: LabelImage, range: [number, number], pixels: number): number {
+export function chooseScale(
+  labels: LabelImage,
+  range: [number, number],
+  pixels: number,
+  smallTarget = 2 * range[0],
+  maxUp = 4,
+): number {
   if (labels.count < MIN_PARTICLES_FOR_SCALE) return 1;
   const typical = typicalDiameter(labels);
   if (!(typical > 0)) return 1;
   let s = 1;
-  if (typical < range[0]) s = Math.min(2 * range[0], range[1]) / typical;
+  // Upsample only when most of the particle area is small too: not for a few large particles among specks.
+  if (typical < range[0] && typicalDiameter(labels, true) < range[0])
+    s = Math.min(Math.max(smallTarget, range[0]), range[1]) / typical;
+  else if (typical < range[0]) return 1;
   else if (typical > range[1]) s = (range[1] * 2) / 3 / typical;
   else return 1;
-  s = Math.min(4, Math.max(1 / 8, s));
+  s = Math.min(maxUp, Math.max(1 / 8, s));
   if (s > 1 && pixels * s * s > MAX_SCALED_PIXELS) s = Math.max(1, Math.sqrt(MAX_SCALED_PIXELS / pixels));
   return Math.abs(s - 1) < 0.05 ? 1 : s;
 }

@@ -29,8 +29,17 @@ export interface ModelSidecar {
     /** Percentile stretch to [0, 1], done in core (segment/), not in the graph. */
     normalisation: { method: 'percentile'; low: number; high: number };
   };
-  /** Particle diameters (pixels, at the scale the model runs) the model was trained on. */
+  /**
+   * Particle diameters (pixels, at the scale the model runs) the model segments well; images whose particles
+   * are typically outside are resampled into it (segment/model-segment.ts).
+   */
   diameterRangePx?: [number, number];
+  /**
+   * Typical diameter (px) that images of particles below diameterRangePx are upsampled to, measured on the
+   * first pass's labels (default twice the lower bound); maxUpscale caps that factor (default 4).
+   */
+  resampleTargetPx?: number;
+  maxUpscale?: number;
   tile: { size: number; overlap: number };
   outputs: ModelOutputSpec[];
   /**
@@ -43,6 +52,11 @@ export interface ModelSidecar {
     boundary: number;
     distancePeak?: number;
     distancePeakDiameterPx?: number;
+    /**
+     * distancePeak for the pass run upsampled because the particles are small (default distancePeak): the
+     * distance output is less sure of the centres of small, crowded particles than of ordinary ones.
+     */
+    distancePeakUpsampled?: number;
     /** Regions split by a ridge whose mean boundary probability is below this are merged (0 = never). */
     merge?: number;
     /** Regions sharing this fraction of the smaller one's outline are merged (>= 1 = never). */
