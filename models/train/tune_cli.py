@@ -32,19 +32,19 @@ SCORED = ("emps", "msa", "synth")
 
 GRID = {
     "distancePeak": (0.0, 0.45, 0.5, 0.55),
-    # Earlier grids (models/README.md) also had a diameter ramp for the peak (12 px: lost on EMPS) and both
-    # merges off (lost on msa and EMPS); they stay available as arguments but are not searched again.
+    # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
-    # Both region merges at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
-    # >= 0.4), or both off (merge 0; a shared border cannot reach twice the outline).
-    "merges": ("default",),
+    # Region merges: both at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
+    # >= 0.4), the weak-ridge merge off (merge 0), or both off (a shared border cannot reach twice the outline).
+    "merges": ("default", "ridge-off", "off"),
     # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale). The
-    # first is the rule of model 1.0-1.1 (below 6 px, to 12 px, at most 4x).
-    "resample": ((6, 12, 4), (10, 12, 3), (12, 12, 3)),
+    # first is the rule of model 1.0-1.1 (below 6 px, to 12 px, at most 4x), scored with the defaults only.
+    "resample": ((6, 12, 4), (12, 12, 3)),
     # The centre test in the upsampled pass: as at native scale (None), or laxer (the distance output is less
     # sure of small crowded particles; 0, 0.2 and 0.3 scored alike in trials, 0.3 still drops texture blobs).
     "distancePeakUpsampled": (None, 0.3),
 }
+OLD_RULE = (6, 12, 4)
 
 
 def apply(sc, rules):
@@ -56,8 +56,10 @@ def apply(sc, rules):
             th["distancePeakDiameterPx"] = rules["distancePeakDiameterPx"]
         if rules["distancePeakUpsampled"] is not None:
             th["distancePeakUpsampled"] = rules["distancePeakUpsampled"]
+    if rules["merges"] != "default":
+        th["merge"] = 0.0
     if rules["merges"] == "off":
-        th.update({"merge": 0.0, "fragmentShare": 2.0})
+        th["fragmentShare"] = 2.0
     sc["thresholds"] = th
     lo, target, up = rules["resample"]
     sc["diameterRangePx"] = [lo, sc["diameterRangePx"][1]]
@@ -83,6 +85,8 @@ def main():
         rules = dict(zip(GRID, vals))
         if rules["distancePeak"] == 0 and (rules["distancePeakDiameterPx"] or rules["distancePeakUpsampled"] is not None):
             continue  # the diameter ramp and the upsampled pass's peak mean nothing without the test
+        if rules["resample"] == OLD_RULE and (rules["merges"] != "default" or rules["distancePeakUpsampled"]):
+            continue  # the old rule is a reference row
         d = os.path.join(a.work, "model")
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
