@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyF32, LabelImage } from '../src/core/raster';
-import type { InferenceBackend, ModelSidecar } from '../src/core/segment/model';
+import { sidecarProblem, type InferenceBackend, type ModelSidecar } from '../src/core/segment/model';
 import { chooseScale, segmentWithModel, typicalDiameter } from '../src/core/segment/model-segment';
 import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
 import { instancesFromProbabilities } from '../src/core/segment/instances';
@@ -535,6 +535,25 @@ describe('model step with resampling to the trained size range', () => {
       /about 4\.\d px across, outside the 8-100 px .* inference ran at 3\.\d\dx scale/,
     );
     expect(pixelsSeen).toBeGreaterThan(10 * w * h);
+  });
+
+  it('one sidecar check for the app and the CLI names what is wrong', () => {
+    expect(sidecarProblem(sidecar([12, 300]))).toBeNull();
+    expect(sidecarProblem(null)).toBe('not an object');
+    const { tile: _tile, version: _version, ...partial } = sidecar();
+    expect(sidecarProblem(partial)).toBe('missing version, tile');
+    const bad = (change: (s: ModelSidecar) => void) => {
+      const s = sidecar([12, 300]);
+      change(s);
+      return sidecarProblem(s);
+    };
+    expect(bad((s) => (s.outputs = [{ name: 'b', kind: 'boundary' }]))).toBe('declares no foreground output');
+    expect(bad((s) => (s.diameterRangePx = [30, 10]))).toMatch(/diameterRangePx must be/);
+    expect(bad((s) => (s.resampleTargetPx = 0))).toBe('resampleTargetPx must be > 0');
+    expect(bad((s) => (s.maxUpscale = 0.5))).toBe('maxUpscale must be >= 1');
+    expect(bad((s) => (s.thresholds.distancePeakUpsampled = 3))).toBe(
+      'thresholds.distancePeakUpsampled must be between 0 and 1',
+    );
   });
 
   it('asks distancePeakUpsampled of the particles found in the upsampled pass', async () => {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoadedModel, ModelSidecar } from '../core/segment/model';
+import { sidecarProblem, type LoadedModel, type ModelSidecar } from '../core/segment/model';
 import { createOrtBackend, type OrtModuleLike } from '../core/segment/ort-backend';
 import type { BackendChoice } from './args';
 
@@ -60,28 +60,8 @@ export async function readModelFiles(p: string = DEFAULT_MODEL_PATH): Promise<Mo
 }
 
 function validateSidecar(s: ModelSidecar, where: string): void {
-  const bad = (what: string): never => {
-    throw new Error(`model sidecar ${where}: ${what}`);
-  };
-  if (!s || typeof s !== 'object') bad('not an object');
-  if (!s.input?.name) bad('input.name missing');
-  if (!(s.input.multiple >= 1)) bad('input.multiple missing');
-  if (s.input.normalisation?.method !== 'percentile') bad('input.normalisation must be a percentile stretch');
-  if (!(s.tile?.size >= s.input.multiple) || !(s.tile.overlap >= 0))
-    bad('tile.size/overlap missing or invalid');
-  if (!Array.isArray(s.outputs) || !s.outputs.some((o) => o.kind === 'foreground'))
-    bad('no foreground output');
-  if (!s.thresholds || typeof s.thresholds.foreground !== 'number') bad('thresholds missing');
-  if (typeof s.file !== 'string') bad('file (the .onnx name) missing');
-  const r = s.diameterRangePx;
-  if (r !== undefined && !(Array.isArray(r) && r[0] > 0 && r[1] > r[0]))
-    bad('diameterRangePx must be [low, high] with 0 < low < high');
-  if (s.resampleTargetPx !== undefined && !(s.resampleTargetPx > 0)) bad('resampleTargetPx must be > 0');
-  if (s.maxUpscale !== undefined && !(s.maxUpscale >= 1)) bad('maxUpscale must be >= 1');
-  for (const k of ['distancePeak', 'distancePeakUpsampled'] as const) {
-    const v = s.thresholds[k];
-    if (v !== undefined && !(v >= 0 && v <= 1)) bad(`thresholds.${k} must be between 0 and 1`);
-  }
+  const problem = sidecarProblem(s) ?? (typeof s.file !== 'string' ? 'file (the .onnx name) missing' : null);
+  if (problem) throw new Error(`model sidecar ${where}: ${problem}`);
 }
 
 /** onnxruntime module for the backend choice; auto prefers native (about 4x faster) when it loads. */

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import type { AnalysisOptions } from '../../core/types';
 import type { EditIntent, EditOutcome, InitOptions } from '../../worker/api';
-import type { ModelSidecar } from '../../core/segment/model';
+import { sidecarProblem, type ModelSidecar } from '../../core/segment/model';
 import { batch, BatchItem, newItemId } from '../state/batch.svelte';
 import { calibration, type ManualCalibration } from '../state/calibration.svelte';
 import { engine } from '../state/engine.svelte';
@@ -503,14 +503,8 @@ export async function idle(): Promise<void> {
 // ---------------------------------------------------------------- models
 
 function checkSidecar(s: unknown): asserts s is ModelSidecar {
-  const o = s as Record<string, unknown>;
-  const missing = ['name', 'version', 'input', 'outputs', 'thresholds', 'tile'].filter(
-    (k) => o?.[k] === undefined,
-  );
-  if (missing.length) throw new Error(`sidecar is missing ${missing.join(', ')}`);
-  const outs = o.outputs as { kind?: string }[];
-  if (!Array.isArray(outs) || !outs.some((x) => x.kind === 'foreground'))
-    throw new Error('sidecar declares no foreground output');
+  const problem = sidecarProblem(s);
+  if (problem) throw new Error(`sidecar: ${problem}`);
 }
 
 /**

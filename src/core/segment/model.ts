@@ -80,3 +80,36 @@ export interface InferenceBackend {
   run(input: Float32Array, height: number, width: number): Promise<Record<string, Float32Array>>;
   dispose(): Promise<void>;
 }
+
+/**
+ * What makes `s` unusable as a model sidecar, or null when it is fine. One check for the app (a user's model)
+ * and the CLI (--model), so that a sidecar either loads everywhere or is refused everywhere with the same words.
+ */
+export function sidecarProblem(s: unknown): string | null {
+  if (!s || typeof s !== 'object') return 'not an object';
+  const o = s as Partial<ModelSidecar>;
+  const missing = (['name', 'version', 'input', 'outputs', 'thresholds', 'tile'] as const).filter(
+    (k) => o[k] === undefined,
+  );
+  if (missing.length) return `missing ${missing.join(', ')}`;
+  const sc = s as ModelSidecar;
+  if (!sc.input.name) return 'input.name missing';
+  if (!(sc.input.multiple >= 1)) return 'input.multiple missing';
+  if (sc.input.normalisation?.method !== 'percentile')
+    return 'input.normalisation must be a percentile stretch';
+  if (!(sc.tile.size >= sc.input.multiple) || !(sc.tile.overlap >= 0))
+    return 'tile.size/overlap missing or invalid';
+  if (!Array.isArray(sc.outputs) || !sc.outputs.some((x) => x.kind === 'foreground'))
+    return 'declares no foreground output';
+  if (typeof sc.thresholds.foreground !== 'number') return 'thresholds.foreground missing';
+  const r = sc.diameterRangePx;
+  if (r !== undefined && !(Array.isArray(r) && r[0] > 0 && r[1] > r[0]))
+    return 'diameterRangePx must be [low, high] with 0 < low < high';
+  if (sc.resampleTargetPx !== undefined && !(sc.resampleTargetPx > 0)) return 'resampleTargetPx must be > 0';
+  if (sc.maxUpscale !== undefined && !(sc.maxUpscale >= 1)) return 'maxUpscale must be >= 1';
+  for (const k of ['distancePeak', 'distancePeakUpsampled'] as const) {
+    const v = sc.thresholds[k];
+    if (v !== undefined && !(v >= 0 && v <= 1)) return `thresholds.${k} must be between 0 and 1`;
+  }
+  return null;
+}
