@@ -83,9 +83,10 @@ def main():
     best = None
     for vals in itertools.product(*GRID.values()):
         rules = dict(zip(GRID, vals))
-        if rules["distancePeak"] == 0 and (rules["distancePeakDiameterPx"] or rules["distancePeakUpsampled"] is not None):
+        upsampled_peak = rules["distancePeakUpsampled"] is not None
+        if rules["distancePeak"] == 0 and (rules["distancePeakDiameterPx"] or upsampled_peak):
             continue  # the diameter ramp and the upsampled pass's peak mean nothing without the test
-        if rules["resample"] == OLD_RULE and (rules["merges"] != "default" or rules["distancePeakUpsampled"]):
+        if rules["resample"] == OLD_RULE and (rules["merges"] != "default" or upsampled_peak):
             continue  # the old rule is a reference row
         d = os.path.join(a.work, "model")
         shutil.rmtree(d, ignore_errors=True)

@@ -122,11 +122,11 @@ export async function segmentWithModel(
 }
 
 /**
- * Median equivalent-circle diameter of the labelled particles (px), or NaN when there are none. `byArea`: the
- * diameter below which half of the particle area lies instead, which a few large particles dominate however
- * many small blobs of ground texture were found beside them.
+ * Median equivalent-circle diameter of the labelled particles (px), and the diameter below which half of the
+ * particle area lies (which a few large particles dominate however many small blobs of ground texture were
+ * found beside them); NaN when there are none. One pass over the labels for both.
  */
-export function typicalDiameter(labels: LabelImage, byArea = false): number {
+function particleSizes(labels: LabelImage): { median: number; areaMedian: number } {
   const area = new Int32Array(labels.count + 1);
   const d = labels.data;
   for (let i = 0; i < d.length; i++) area[d[i]]++;
@@ -137,15 +137,24 @@ export function typicalDiameter(labels: LabelImage, byArea = false): number {
       ecd.push(2 * Math.sqrt(area[l] / Math.PI));
       total += area[l];
     }
-  if (!ecd.length) return NaN;
+  if (!ecd.length) return { median: NaN, areaMedian: NaN };
   ecd.sort((a, b) => a - b);
-  if (!byArea) return ecd[ecd.length >> 1];
   let below = 0;
+  let areaMedian = ecd[ecd.length - 1];
   for (const e of ecd) {
     below += (Math.PI * e * e) / 4;
-    if (below >= total / 2) return e;
+    if (below >= total / 2) {
+      areaMedian = e;
+      break;
+    }
   }
-  return ecd[ecd.length - 1];
+  return { median: ecd[ecd.length >> 1], areaMedian };
+}
+
+/** Median equivalent-circle diameter (px), or with `byArea` the area-weighted one; NaN when there are none. */
+export function typicalDiameter(labels: LabelImage, byArea = false): number {
+  const sizes = particleSizes(labels);
+  return byArea ? sizes.areaMedian : sizes.median;
 }
 
 /**
@@ -161,14 +170,14 @@ export function chooseScale(
   maxUp = 4,
 ): number {
   if (labels.count < MIN_PARTICLES_FOR_SCALE) return 1;
-  const typical = typicalDiameter(labels);
+  const { median: typical, areaMedian } = particleSizes(labels);
   if (!(typical > 0)) return 1;
-  let s = 1;
-  // Upsample only when most of the particle area is small too: not for a few large particles among specks.
-  if (typical < range[0] && typicalDiameter(labels, true) < range[0])
+  let s: number;
+  if (typical < range[0]) {
+    // Upsample only when most of the particle area is small too: not for a few large particles among specks.
+    if (areaMedian >= range[0]) return 1;
     s = Math.min(Math.max(smallTarget, range[0]), range[1]) / typical;
-  else if (typical < range[0]) return 1;
-  else if (typical > range[1]) s = (range[1] * 2) / 3 / typical;
+  } else if (typical > range[1]) s = (range[1] * 2) / 3 / typical;
   else return 1;
   s = Math.min(maxUp, Math.max(1 / 8, s));
   if (s > 1 && pixels * s * s > MAX_SCALED_PIXELS) s = Math.max(1, Math.sqrt(MAX_SCALED_PIXELS / pixels));
