@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyF32, LabelImage } from '../src/core/raster';
 import { sidecarProblem, type InferenceBackend, type ModelSidecar } from '../src/core/segment/model';
-import { chooseScale, segmentWithModel, typicalDiameter } from '../src/core/segment/model-segment';
+import { bandDiameter, chooseScale, particleSizes, segmentWithModel } from '../src/core/segment/model-segment';
 import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
 import { instancesFromProbabilities } from '../src/core/segment/instances';
 import { distanceTransform } from '../src/core/segment/distance';
@@ -537,6 +537,55 @@ describe('model step with resampling to the trained size range', () => {
     expect(pixelsSeen).toBeGreaterThan(10 * w * h);
   });
 
+  it('sizes the particles by the outline band a model draws, and upsamples to the sidecar target', async () => {
+    // A fake model that marks a 2 px outline band inside what it sees as particles, at whatever scale it runs.
+    const ring: InferenceBackend = {
+      name: 'ring',
+      async run(input, th, tw) {
+        const fg = new Float32Array(input.length);
+        const bd = new Float32Array(input.length);
+        for (let i = 0; i < input.length; i++) fg[i] = input[i] < 0.5 ? 0.9 : 0.1;
+        for (let y = 0; y < th; y++)
+          for (let x = 0; x < tw; x++) {
+            if (fg[y * tw + x] < 0.5) continue;
+            let edge = false;
+            for (let dy = -2; dy <= 2 && !edge; dy++)
+              for (let dx = -2; dx <= 2; dx++) {
+                const yy = y + dy;
+                const xx = x + dx;
+                if (yy >= 0 && yy < th && xx >= 0 && xx < tw && fg[yy * tw + xx] < 0.5 && dx * dx + dy * dy <= 4) {
+                  edge = true;
+                  break;
+                }
+              }
+            bd[y * tw + x] = edge ? 0.9 : 0.1;
+          }
+        return { fg, bd };
+      },
+      async dispose() {},
+    };
+    const big = new Float32Array(w * h).fill(0.9);
+    let count = 0;
+    for (let y = 12; y < h - 8; y += 16)
+      for (let x = 12; x < w - 8; x += 16) {
+        drawDisc(big, w, x, y, 3.5, 0.1);
+        count++;
+      }
+    const sc = { ...sidecar([12, 100]), resampleTargetPx: 16, maxUpscale: 2 };
+    const r = await segmentWithModel(() => ({ width: w, height: h, data: big }), sc, ring, {
+      split: true,
+      watershed: false,
+      speckPx: 0,
+    });
+    expect(r.scale).toBe(2);
+    expect(r.labels.count).toBe(count);
+    const m = /about (\d+\.\d) px across, outside the 12-100 px .* inference ran at 2\.00x scale/.exec(r.warnings.join(' '));
+    expect(m).not.toBeNull();
+    // the band estimate of discs of radius 3.5 (about 7 px across)
+    expect(Number(m![1])).toBeGreaterThan(5);
+    expect(Number(m![1])).toBeLessThan(9);
+  });
+
   it('one sidecar check for the app and the CLI names what is wrong', () => {
     expect(sidecarProblem(sidecar([12, 300]))).toBeNull();
     expect(sidecarProblem(null)).toBe('not an object');
@@ -620,7 +669,11 @@ describe('model step with resampling to the trained size range', () => {
     expect(all.labels.count).toBe(n);
   });
 
-  it('typicalDiameter and chooseScale', () => {
+  // Size evidence from labels alone (a model without a boundary output, or a band that says nothing).
+  const fromLabels = (l: LabelImage) => ({ ...particleSizes(l), bandDiameter: NaN });
+  const median = (l: LabelImage) => particleSizes(l).median;
+
+  it('particleSizes and chooseScale from the labels', () => {
     const l = distanceWatershed(
       (() => {
         const m = new Uint8Array(100 * 100);
@@ -630,18 +683,20 @@ describe('model step with resampling to the trained size range', () => {
       100,
       100,
     );
-    expect(typicalDiameter(l)).toBeCloseTo(2 * Math.sqrt(81 / Math.PI), 5);
-    expect(chooseScale(l, [4, 50], 1e4)).toBe(1);
-    expect(chooseScale(l, [40, 200], 1e4)).toBe(4); // capped
-    expect(chooseScale(l, [2, 6], 1e4)).toBeCloseTo(4 / typicalDiameter(l), 5);
+    expect(particleSizes(l).count).toBe(6);
+    expect(median(l)).toBeCloseTo(2 * Math.sqrt(81 / Math.PI), 5);
+    const ev = fromLabels(l);
+    expect(chooseScale(ev, [4, 50], 1e4)).toBe(1);
+    expect(chooseScale(ev, [40, 200], 1e4)).toBe(4); // capped
+    expect(chooseScale(ev, [2, 6], 1e4)).toBeCloseTo(4 / median(l), 5);
     // a sidecar target for small particles replaces twice the lower bound, and the upscale cap applies
-    const d = typicalDiameter(l);
-    expect(chooseScale(l, [12, 300], 1e4, 18)).toBeCloseTo(18 / d, 5);
-    expect(chooseScale(l, [12, 300], 1e4, 40, 3)).toBe(3);
+    const d = median(l);
+    expect(chooseScale(ev, [12, 300], 1e4, 18)).toBeCloseTo(18 / d, 5);
+    expect(chooseScale(ev, [12, 300], 1e4, 40, 3)).toBe(3);
     // a target below the lower bound would leave the particles out of range: the bound wins
-    expect(chooseScale(l, [12, 300], 1e4, 6)).toBeCloseTo(12 / d, 5);
+    expect(chooseScale(ev, [12, 300], 1e4, 6)).toBeCloseTo(12 / d, 5);
     // too many pixels: upsampling is limited by the memory cap, not the target
-    expect(chooseScale(l, [12, 300], 40e6, 18)).toBeCloseTo(Math.sqrt(64e6 / 40e6), 5);
+    expect(chooseScale(ev, [12, 300], 40e6, 18)).toBeCloseTo(Math.sqrt(64e6 / 40e6), 5);
   });
 
   it('does not upsample for specks beside a large particle that holds most of the area', () => {
@@ -650,13 +705,55 @@ describe('model step with resampling to the trained size range', () => {
     for (let k = 0; k < 7; k++) drawDisc(m, 200, 110 + k * 12, 50, 2);
     const l = distanceWatershed(m, 200, 100);
     expect(l.count).toBe(8);
-    expect(typicalDiameter(l)).toBeLessThan(6);
-    expect(typicalDiameter(l, true)).toBeGreaterThan(55);
-    expect(chooseScale(l, [12, 300], 2e4, 12, 3)).toBe(1);
+    expect(particleSizes(l).median).toBeLessThan(6);
+    expect(particleSizes(l).areaMedian).toBeGreaterThan(55);
+    expect(chooseScale(fromLabels(l), [12, 300], 2e4, 12, 3)).toBe(1);
     // the same specks alone are small particles: upsampled to the target, within the cap
     const specks = new Uint8Array(200 * 100);
     for (let k = 0; k < 7; k++) drawDisc(specks, 200, 110 + k * 12, 50, 2);
     const s = distanceWatershed(specks, 200, 100);
-    expect(chooseScale(s, [12, 300], 2e4, 12, 3)).toBeCloseTo(Math.min(3, 12 / typicalDiameter(s)), 5);
+    expect(chooseScale(fromLabels(s), [12, 300], 2e4, 12, 3)).toBeCloseTo(Math.min(3, 12 / median(s)), 5);
+  });
+
+  it('reads the particle diameter from the outline band of the maps', () => {
+    // Discs of radius 10 whose outline band reaches 2 px inside: the interior is a disc of radius 8.
+    const w = 200;
+    const fg = new Float32Array(w * w);
+    const bnd = new Float32Array(w * w);
+    const inner = new Float32Array(w * w);
+    for (let y = 20; y < w; y += 40)
+      for (let x = 20; x < w; x += 40) {
+        drawDisc(fg, w, x, y, 10, 1);
+        drawDisc(inner, w, x, y, 8, 1);
+      }
+    for (let i = 0; i < fg.length; i++) bnd[i] = fg[i] > 0 && inner[i] === 0 ? 0.9 : 0.1;
+    const d = bandDiameter(fg, bnd, 0.5, 0.3, 100);
+    expect(Math.abs(d - 20)).toBeLessThan(2); // within 10 % on 20 px pixelised discs
+    // a band 2 px inside particles of twice the size reads twice the diameter
+    const fg2 = new Float32Array(w * w);
+    const in2 = new Float32Array(w * w);
+    drawDisc(fg2, w, 100, 100, 20, 1);
+    drawDisc(in2, w, 100, 100, 18, 1);
+    const b2 = fg2.map((v, i) => (v > 0 && in2[i] === 0 ? 0.9 : 0.1));
+    expect(Math.abs(bandDiameter(fg2, b2, 0.5, 0.3, 100) - 40)).toBeLessThan(4);
+    // too little foreground to judge, or a band that marks none of it: no estimate
+    expect(bandDiameter(fg, bnd, 0.5, 0.3, 1e5)).toBeNaN();
+    expect(bandDiameter(fg, new Float32Array(w * w), 0.5, 0.3, 100)).toBeNaN();
+  });
+
+  it('judges small particles by the band when there is one: clumps of tiny particles are upsampled', () => {
+    // The instance step found 3 large clumps (too few, and too large, to call the particles small) ...
+    const clumps = { count: 3, median: 40, areaMedian: 45 };
+    expect(chooseScale({ ...clumps, bandDiameter: NaN }, [12, 300], 1e4, 16, 2)).toBe(1);
+    // ... but the band covers almost all of the foreground: particles of about 6 px, brought towards 16 px
+    expect(chooseScale({ ...clumps, bandDiameter: 6 }, [12, 300], 1e4, 16, 2)).toBe(2);
+    expect(chooseScale({ ...clumps, bandDiameter: 10 }, [12, 300], 1e4, 16, 2)).toBeCloseTo(1.6, 5);
+    // a band of ordinary particles keeps the native scale even when many small specks were found
+    expect(chooseScale({ count: 50, median: 5, areaMedian: 5, bandDiameter: 20 }, [12, 300], 1e4, 16, 2)).toBe(1);
+    // large particles are still judged by the instances
+    expect(chooseScale({ count: 6, median: 600, areaMedian: 650, bandDiameter: 150 }, [12, 300], 1e6)).toBeCloseTo(
+      200 / 600,
+      5,
+    );
   });
 });

@@ -52,10 +52,12 @@ class Item:
     """One labelled image. `labels` is an instance map (kind 'inst') or a 0/1 mask (kind 'bin', where
     touching particles are merged so contact lines and distance are unknown)."""
 
-    __slots__ = ("source", "id", "path", "mask_path", "kind", "_img", "_lab", "cache")
+    __slots__ = ("source", "id", "path", "mask_path", "kind", "_img", "_lab", "cache", "median_d")
 
-    def __init__(self, source, id_, path, mask_path, kind, cache=True):
+    def __init__(self, source, id_, path, mask_path, kind, cache=True, median_d=None):
         self.source, self.id, self.path, self.mask_path, self.kind = source, id_, path, mask_path, kind
+        # median particle diameter (px) when the source states it (synthetic truth.jsonl), else None
+        self.median_d = median_d
         self._img = None
         self._lab = None
         self.cache = cache
@@ -116,12 +118,19 @@ def saemi_items(root):
 
 
 def synth_items(synth_dir, tag):
+    median = {}
+    truth = os.path.join(synth_dir, "truth.jsonl")
+    if os.path.exists(truth):
+        with open(truth) as f:
+            for line in f:
+                t = json.loads(line)
+                median[os.path.splitext(os.path.basename(t["image"]))[0]] = t.get("medianDiameter")
     items = []
     for p in sorted(glob.glob(os.path.join(synth_dir, "images", "*.png"))):
         i = os.path.splitext(os.path.basename(p))[0]
         m = os.path.join(synth_dir, "masks", i + ".png")
         if os.path.exists(m):
-            items.append(Item(tag, i, p, m, "inst", cache=False))
+            items.append(Item(tag, i, p, m, "inst", cache=False, median_d=median.get(i)))
     return items
 
 
@@ -231,9 +240,17 @@ def intensity_aug(x, rng):
     return np.clip(x, 0, 1).astype(np.float32)
 
 
+# Images whose particles are under SMALL_D px are segmented by the app after upsampling them up to 3x
+# (sidecar resampleTargetPx/maxUpscale), so the net must also see them enlarged that much.
+SMALL_D = 12.0
+SMALL_SCALE_RANGE = (0.5, 3.0)
+
+
 def sample_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
     img, lab = item.load()
     h, w = img.shape
+    if item.median_d is not None and item.median_d < SMALL_D:
+        scale_range = SMALL_SCALE_RANGE
     s = float(np.exp(rng.uniform(np.log(scale_range[0]), np.log(scale_range[1]))))
     c = int(round(P / s))
     # crop of c x c from the source (padded with zeros and masked out of the loss where it overhangs)
@@ -268,14 +285,29 @@ def sample_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
 class Mixture:
     """Draws sources by weight (renormalised over the sources present), then an item uniformly."""
 
-    def __init__(self, pools, weights, seed):
+    def __init__(self, pools, weights, seed, small_boost=1.0):
         self.pools = pools
         self.weights = weights
         self.rng = np.random.default_rng(seed)
+        # Items of small particles (median_d < SMALL_D) drawn this many times as often within their pool:
+        # they hold most of the particles, and most of the misses, of a synthetic set.
+        self.small_boost = small_boost
+        self.item_p = {}
 
     def set_pool(self, name, items, weight):
         self.pools[name] = items
         self.weights[name] = weight
+        self.item_p.pop(name, None)
+
+    def _pick(self, src):
+        pool = self.pools[src]
+        if self.small_boost == 1.0:
+            return pool[int(self.rng.integers(len(pool)))]
+        p = self.item_p.get(src)
+        if p is None:
+            p = np.array([self.small_boost if (i.median_d is not None and i.median_d < SMALL_D) else 1.0 for i in pool])
+            p = self.item_p[src] = p / p.sum()
+        return pool[int(self.rng.choice(len(pool), p=p))]
 
     def batch(self, n, P=256):
         names = [k for k in self.pools if self.pools[k]]
@@ -284,9 +316,7 @@ class Mixture:
         xs, ys = [], []
         for _ in range(n):
             src = names[int(self.rng.choice(len(names), p=w))]
-            pool = self.pools[src]
-            item = pool[int(self.rng.integers(len(pool)))]
-            x, y = sample_patch(item, self.rng, P)
+            x, y = sample_patch(self._pick(src), self.rng, P)
             xs.append(x)
             ys.append(y)
         return torch.from_numpy(np.stack(xs)[:, None]), torch.from_numpy(np.stack(ys))

@@ -64,7 +64,7 @@ def producer(q, cmd_q, args, seed):
         "saemi": saemi_items(args.data),
     }
     weights = parse_weights(args.weights)
-    mix = Mixture(pools, {k: weights[k] for k in pools}, seed)
+    mix = Mixture(pools, {k: weights[k] for k in pools}, seed, small_boost=args.small_boost)
     synth_loaded = set()
     while True:
         while not cmd_q.empty():
@@ -141,6 +141,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "runs", "main"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--small-boost", type=float, default=1.0, help="draw synthetic images of particles under 12 px this many times as often"
+    )
     ap.add_argument("--init", help="start from this checkpoint's weights (a fresh optimiser and LR schedule)")
     ap.add_argument("--weights", default="", help="patch sampling weights per source, e.g. emps=0.5,synth=0.3")
     ap.add_argument("--steps", type=int, default=0, help="stop after N steps (smoke test)")

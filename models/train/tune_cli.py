@@ -31,20 +31,23 @@ ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 SCORED = ("emps", "msa", "synth")
 
 GRID = {
-    "distancePeak": (0.0, 0.45, 0.5, 0.55),
+    # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost.
+    "distancePeak": (0.5, 0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: both at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
     # >= 0.4), the weak-ridge merge off (merge 0), or both off (a shared border cannot reach twice the outline).
-    "merges": ("default", "ridge-off", "off"),
-    # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale). The
-    # first is the rule of model 1.0-1.1 (below 6 px, to 12 px, at most 4x), scored with the defaults only.
-    "resample": ((6, 12, 4), (12, 12, 3)),
+    # 1.2.0's grid: default lost to both others at every peak; not searched again.
+    "merges": ("ridge-off", "off"),
+    # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale); since
+    # 1.3.0 "small" is judged by the maps' band diameter (model-segment.ts). (12, 12, 3) is 1.2.0's rule; the
+    # rule of 1.0-1.1 (below 6 px, to 12 px, 4x) lost by 0.07 in 1.2.0's grid.
+    "resample": ((12, 12, 3), (12, 16, 2), (12, 20, 2)),
     # The centre test in the upsampled pass: as at native scale (None), or laxer (the distance output is less
     # sure of small crowded particles; 0, 0.2 and 0.3 scored alike in trials, 0.3 still drops texture blobs).
-    "distancePeakUpsampled": (None, 0.3),
+    # 1.2.0's grid: None lost at every other setting (0.02-0.03); not searched again.
+    "distancePeakUpsampled": (0.3,),
 }
-OLD_RULE = (6, 12, 4)
 
 
 def apply(sc, rules):
@@ -86,8 +89,6 @@ def main():
         upsampled_peak = rules["distancePeakUpsampled"] is not None
         if rules["distancePeak"] == 0 and (rules["distancePeakDiameterPx"] or upsampled_peak):
             continue  # the diameter ramp and the upsampled pass's peak mean nothing without the test
-        if rules["resample"] == OLD_RULE and (rules["merges"] != "default" or upsampled_peak):
-            continue  # the old rule is a reference row
         d = os.path.join(a.work, "model")
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
