@@ -35,3 +35,27 @@ test('minimum area re-measures at once; a method change marks results stale and 
   await expect(page.getByTestId('reanalyse')).toHaveCount(0);
   expect(await analysesRun(page)).toBe(runs + 1);
 });
+
+test('thorough inference (four mirrored views) is a segmentation option: re-analyses, counts stay right', async ({
+  page,
+}) => {
+  const img = synthPng('thorough.png', { seed: 47 });
+  await openApp(page);
+  await addFiles(page, [img]);
+  await waitSettled(page, 1);
+  const runs = await analysesRun(page);
+
+  await page.getByTestId('tab-settings').click();
+  await expect(page.getByTestId('method')).toHaveValue('model');
+  await page.getByTestId('thorough').check();
+  await expect(page.getByTestId('reanalyse')).toBeVisible();
+  await page.getByTestId('reanalyse').click();
+  await waitSettled(page, 1);
+  await expect(row(page, img.name)).toHaveAttribute('data-status', 'done');
+  expect(await analysesRun(page)).toBe(runs + 1);
+  const n = await rowCount(page, img.name);
+  expect(Math.abs(n - img.truth) / img.truth, `found ${n}, truth ${img.truth}`).toBeLessThanOrEqual(0.05);
+  // the threshold method has no such option
+  await page.getByTestId('method').selectOption('threshold');
+  await expect(page.getByTestId('thorough')).toHaveCount(0);
+});

@@ -190,6 +190,26 @@ describe('pipeline, model method (fake backend)', () => {
     expect(Math.abs(p.area - Math.PI * r * r) / (Math.PI * r * r)).toBeLessThan(0.15);
   });
 
+  it('thorough runs every tile in four mirrored views and finds the same particles', async () => {
+    let tiles = 0;
+    const counting: LoadedModel = {
+      sidecar,
+      backend: { ...backend, run: (input, h, w) => (tiles++, backend.run(input, h, w)) },
+    };
+    const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, banner: 'off' };
+    const plain = await analyzeImage({ name: 'm.png', bytes: pngBytes(scene()) }, opts, counting);
+    const once = tiles;
+    tiles = 0;
+    const thorough = await analyzeImage(
+      { name: 'm.png', bytes: pngBytes(scene()) },
+      { ...opts, thorough: true },
+      counting,
+    );
+    expect(tiles).toBe(4 * once);
+    // a per-pixel fake is mirror-symmetric: the views agree, so the labels are the same
+    expect(Array.from(thorough.labels.data)).toEqual(Array.from(plain.labels.data));
+  });
+
   it('says clearly when the model method has no model', async () => {
     await expect(
       analyzeImage({ name: 'm.png', bytes: pngBytes(scene()) }, { ...DEFAULT_OPTIONS }, null),

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { GreyF32, LabelImage } from '../src/core/raster';
 import { sidecarProblem, type InferenceBackend, type ModelSidecar } from '../src/core/segment/model';
-import { bandDiameter, chooseScale, particleSizes, segmentWithModel } from '../src/core/segment/model-segment';
+import {
+  bandDiameter,
+  chooseScale,
+  particleSizes,
+  segmentWithModel,
+} from '../src/core/segment/model-segment';
 import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
 import { instancesFromProbabilities } from '../src/core/segment/instances';
 import { distanceTransform } from '../src/core/segment/distance';
@@ -553,7 +558,14 @@ describe('model step with resampling to the trained size range', () => {
               for (let dx = -2; dx <= 2; dx++) {
                 const yy = y + dy;
                 const xx = x + dx;
-                if (yy >= 0 && yy < th && xx >= 0 && xx < tw && fg[yy * tw + xx] < 0.5 && dx * dx + dy * dy <= 4) {
+                if (
+                  yy >= 0 &&
+                  yy < th &&
+                  xx >= 0 &&
+                  xx < tw &&
+                  fg[yy * tw + xx] < 0.5 &&
+                  dx * dx + dy * dy <= 4
+                ) {
                   edge = true;
                   break;
                 }
@@ -579,7 +591,9 @@ describe('model step with resampling to the trained size range', () => {
     });
     expect(r.scale).toBe(2);
     expect(r.labels.count).toBe(count);
-    const m = /about (\d+\.\d) px across, outside the 12-100 px .* inference ran at 2\.00x scale/.exec(r.warnings.join(' '));
+    const m = /about (\d+\.\d) px across, outside the 12-100 px .* inference ran at 2\.00x scale/.exec(
+      r.warnings.join(' '),
+    );
     expect(m).not.toBeNull();
     // the band estimate of discs of radius 3.5 (about 7 px across)
     expect(Number(m![1])).toBeGreaterThan(5);
@@ -749,11 +763,12 @@ describe('model step with resampling to the trained size range', () => {
     expect(chooseScale({ ...clumps, bandDiameter: 6 }, [12, 300], 1e4, 16, 2)).toBe(2);
     expect(chooseScale({ ...clumps, bandDiameter: 10 }, [12, 300], 1e4, 16, 2)).toBeCloseTo(1.6, 5);
     // a band of ordinary particles keeps the native scale even when many small specks were found
-    expect(chooseScale({ count: 50, median: 5, areaMedian: 5, bandDiameter: 20 }, [12, 300], 1e4, 16, 2)).toBe(1);
+    expect(
+      chooseScale({ count: 50, median: 5, areaMedian: 5, bandDiameter: 20 }, [12, 300], 1e4, 16, 2),
+    ).toBe(1);
     // large particles are still judged by the instances
-    expect(chooseScale({ count: 6, median: 600, areaMedian: 650, bandDiameter: 150 }, [12, 300], 1e6)).toBeCloseTo(
-      200 / 600,
-      5,
-    );
+    expect(
+      chooseScale({ count: 6, median: 600, areaMedian: 650, bandDiameter: 150 }, [12, 300], 1e6),
+    ).toBeCloseTo(200 / 600, 5);
   });
 });

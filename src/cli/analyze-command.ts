@@ -41,8 +41,9 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       err(`saemi analyze: ${(e as Error).message}`);
       return 2;
     }
-  } else if (args.modelPath) {
-    err('warning: --model is ignored with --method threshold');
+  } else {
+    if (args.modelPath) err('warning: --model is ignored with --method threshold');
+    if (args.options.thorough) err('warning: --thorough is ignored with --method threshold');
   }
 
   const { files, problems } = await collectInputs(args.inputs);

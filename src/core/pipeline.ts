@@ -11,6 +11,7 @@ import { percentileStretch, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
 import { relabelSequential } from './label';
 import { measureParticles } from './measure';
+import { flipAveraged } from './segment/flip-views';
 import { segmentWithModel } from './segment/model-segment';
 import { relabelInPlace } from './segment/cleanup';
 import { thresholdSegment } from './segment/threshold';
@@ -100,7 +101,8 @@ export async function analyzeImage(
       norm = null;
       return g;
     };
-    const r = await segmentWithModel(handOver, sc, model.backend, {
+    const backend = options.thorough ? flipAveraged(model.backend) : model.backend;
+    const r = await segmentWithModel(handOver, sc, backend, {
       split: options.split,
       watershed: options.watershed,
       speckPx,

@@ -46,6 +46,7 @@ export const SEGMENTATION_KEYS = [
   'threshold',
   'darkParticles',
   'banner',
+  'thorough',
 ] as const;
 /** Options applied by re-measuring the existing labels (no inference). */
 export const MEASUREMENT_KEYS = ['minAreaPx', 'excludeEdges'] as const;
