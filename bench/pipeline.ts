@@ -1,12 +1,12 @@
 /**
  * Bench (b): the whole pipeline (decode -> calibrate -> normalise -> tiles/inference -> instances -> measure)
  * on a 1024x768 synthetic micrograph with the bundled model, onnxruntime-web WASM with 1 and 2 threads, and
- * onnxruntime-node as a native anchor. Each configuration runs in its own process, because the WASM thread
+ * onnxruntime-node as a native anchor, and the "thorough" option (four mirrored views) on WASM 2 threads. Each configuration runs in its own process, because the WASM thread
  * count is fixed when the runtime first initialises. Median of several runs after a warm-up; also the
  * median time per stage, so the network's share and the rest are visible separately.
  *
  *   npx tsx bench/pipeline.ts                 all configurations, one JSON line each
- *   npx tsx bench/pipeline.ts --one wasm 2    one configuration in this process
+ *   npx tsx bench/pipeline.ts --one wasm 2    one configuration in this process (--thorough: four views)
  *   --model PATH (default models/saemi-unet.json), --runs N (default 5)
  */
 import { spawnSync } from 'node:child_process';
@@ -28,6 +28,8 @@ export interface PipelineBenchResult {
   bench: 'pipeline';
   backend: string;
   threads: number;
+  /** The model averaged over four mirrored views (AnalysisOptions.thorough). */
+  thorough: boolean;
   width: number;
   height: number;
   ms: number;
@@ -76,6 +78,7 @@ export async function runOne(
   threads: number,
   modelPath: string,
   runs: number,
+  thorough = false,
 ): Promise<PipelineBenchResult> {
   const { model, files } = await loadModel(modelPath, backend, threads);
   const bytes = benchImage();
@@ -98,7 +101,7 @@ export async function runOne(
       const t0 = last;
       const a = await analyzeImage(
         { name: 'bench.png', bytes },
-        { ...DEFAULT_OPTIONS, banner: 'auto' },
+        { ...DEFAULT_OPTIONS, banner: 'auto', thorough },
         model,
         {
           onProgress: (s) => {
@@ -133,6 +136,7 @@ export async function runOne(
     bench: 'pipeline',
     backend: model.backend.name,
     threads,
+    thorough,
     width: WIDTH,
     height: HEIGHT,
     ms: r1(ms),
@@ -156,13 +160,14 @@ export function run(argv: string[] = []): object[] {
   const modelPath = argValue(argv, '--model') ?? DEFAULT_MODEL_PATH;
   if (!existsSync(modelPath)) return [{ bench: 'pipeline', skipped: `no model at ${modelPath}` }];
   const runs = argValue(argv, '--runs') ?? '5';
-  const configs: Array<[BackendChoice, number]> = [
-    ['wasm', 1],
-    ['wasm', 2],
-    ['native', 2],
+  const configs: Array<[BackendChoice, number, boolean]> = [
+    ['wasm', 1, false],
+    ['wasm', 2, false],
+    ['native', 2, false],
+    ['wasm', 2, true],
   ];
   const out: object[] = [];
-  for (const [backend, threads] of configs) {
+  for (const [backend, threads, thorough] of configs) {
     const r = spawnSync(
       process.execPath,
       [
@@ -175,6 +180,7 @@ export function run(argv: string[] = []): object[] {
         modelPath,
         '--runs',
         runs,
+        ...(thorough ? ['--thorough'] : []),
       ],
       { encoding: 'utf8', timeout: 600_000 },
     );
@@ -186,6 +192,7 @@ export function run(argv: string[] = []): object[] {
         bench: 'pipeline',
         backend,
         threads,
+        thorough,
         skipped: (r.stderr || 'no output').trim().split('\n').pop(),
       });
     }
@@ -203,6 +210,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       Number(argv[one + 2]),
       modelPath,
       Number(argValue(argv, '--runs') ?? 5),
+      argv.includes('--thorough'),
     );
     console.log(JSON.stringify(res));
     process.exit(0);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one JSON object per line on stdout.
  * (a) labelling + measuring a 4096x4096 mask (bench/label-measure.ts), (b) the whole pipeline on 1024x768 with
- * the bundled model, WASM 1 and 2 threads and native (bench/pipeline.ts), (c) 8192x8192 through tiling with
+ * the bundled model, WASM 1 and 2 threads, native, and WASM 2 threads "thorough" (bench/pipeline.ts), (c) 8192x8192 through tiling with
  * peak memory (bench/tiling.ts). Extra arguments go to (b) and (c), e.g. --model PATH.
  */
 import { existsSync } from 'node:fs';
