@@ -3,7 +3,7 @@
  * export module), the overlay PNG, and the session file; plus opening a session file again.
  */
 import { particlesCsv, summaryCsv } from '../../core/export/csv';
-import type { AnalysisOptions } from '../../core/types';
+import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../core/types';
 import { batch, BatchItem, newItemId } from '../state/batch.svelte';
 import { calibration } from '../state/calibration.svelte';
 import { engine } from '../state/engine.svelte';
@@ -90,8 +90,9 @@ function $state_snapshot(o: AnalysisOptions): AnalysisOptions {
  */
 export async function importSession(file: File): Promise<void> {
   const s = parseSession(await file.text());
-  // In place: panels hold the options object.
-  Object.assign(settings.options, s.options, { pixelSizeOverride: null });
+  // In place: panels hold the options object. Defaults first: a session saved before an option existed
+  // (e.g. thorough) means that option's default, not whatever this browser has set.
+  Object.assign(settings.options, DEFAULT_OPTIONS, s.options, { pixelSizeOverride: null });
   settingsChanged();
   calibration.batch = s.batchCalibration;
   for (const p of s.presets ?? []) calibration.savePreset(p);
