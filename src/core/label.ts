@@ -141,21 +141,34 @@ function findRoot(parent: Int32Array, i: number): number {
 
 /**
  * Renumbers labels to 1..n in raster order of each label's first pixel (after edits or merges leave
- * gaps). Pixels of one label stay one label even when not connected; only numbering changes.
+ * gaps). Pixels of one label stay one label even when not connected; only numbering changes. Returns a new
+ * image; the input is left as it is.
  */
 export function relabelSequential(labels: LabelImage): LabelImage {
-  const { width, height, data } = labels;
+  return relabelInPlace({ ...labels, data: Int32Array.from(labels.data) });
+}
+
+/**
+ * relabelSequential in place, without a second full-size Int32 buffer (on an 8192x8192 image that is 256 MB):
+ * for label images this step owns.
+ */
+export function relabelInPlace(labels: LabelImage): LabelImage {
+  const { data } = labels;
   let max = 0;
   for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
   const map = new Int32Array(max + 1);
-  const out = new Int32Array(data.length);
   let count = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (v <= 0) continue;
+    if (v === 0) continue;
+    if (v < 0) {
+      data[i] = 0; // negative marks (work values of some steps) are background in a label image
+      continue;
+    }
     let m = map[v];
     if (m === 0) m = map[v] = ++count;
-    out[i] = m;
+    data[i] = m;
   }
-  return { width, height, data: out, count };
+  labels.count = count;
+  return labels;
 }

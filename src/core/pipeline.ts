@@ -9,11 +9,10 @@ import type { LoadedModel } from './segment/model';
 import { decodeImage } from './decode/index';
 import { percentileStretch, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
-import { relabelSequential } from './label';
+import { relabelInPlace, relabelSequential } from './label';
 import { measureParticles } from './measure';
 import { flipAveraged } from './segment/flip-views';
 import { segmentWithModel } from './segment/model-segment';
-import { relabelInPlace } from './segment/cleanup';
 import { thresholdSegment } from './segment/threshold';
 
 export interface AnalyzeInput {

@@ -65,24 +65,3 @@ export function removeSpecks(labels: LabelImage, minPx: number): number {
   }
   return dropped;
 }
-
-/**
- * Renumbers labels to 1..count in raster order of first pixel, in place (same result as label.ts's
- * relabelSequential without a second full-size Int32 buffer: on an 8192x8192 image that is 256 MB).
- */
-export function relabelInPlace(labels: LabelImage): LabelImage {
-  const { data } = labels;
-  let max = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
-  const map = new Int32Array(max + 1);
-  let count = 0;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v <= 0) continue;
-    let m = map[v];
-    if (m === 0) m = map[v] = ++count;
-    data[i] = m;
-  }
-  labels.count = count;
-  return labels;
-}

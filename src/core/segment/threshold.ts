@@ -5,7 +5,8 @@
  */
 import type { GreyF32, LabelImage } from '../raster';
 import { labelComponents } from '../label';
-import { fillHolesPerLabel, relabelInPlace, removeSpecks } from './cleanup';
+import { fillHolesPerLabel, removeSpecks } from './cleanup';
+import { relabelInPlace } from '../label';
 import { distanceWatershed } from './watershed';
 
 export interface ThresholdOptions {
