@@ -366,6 +366,58 @@ describe('regions without a centre in the distance map', () => {
   });
 });
 
+describe('splitting by the distance map (distanceSplit)', () => {
+  // Two discs of radius 10, centres 17 px apart, touching; the boundary map shows their outline but no contact
+  // line, so the seeds run together. The distance map (1 at each centre) has a saddle of 0.15 between them.
+  // A third, elongated particle has two distance maxima of 1 and 0.9 with a saddle at 0.85 (one particle).
+  const W = 110;
+  const H = 40;
+  const f = new Float32Array(W * H);
+  const d = new Float32Array(W * H);
+  const b = new Float32Array(W * H);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      const r1 = Math.hypot(x - 20, y - 20);
+      const r2 = Math.hypot(x - 37, y - 20);
+      const near = Math.min(r1, r2);
+      if (near <= 10) {
+        f[i] = 0.95;
+        d[i] = Math.max(1 - r1 / 10, 1 - r2 / 10);
+        b[i] = near > 8.5 ? 0.9 : 0.1;
+      }
+      // capsule: x 70..90 along y = 20, radius 8; distance peaks 1 at x = 72, 0.9 at x = 88, saddle 0.85
+      const cx = Math.min(90, Math.max(70, x));
+      const r3 = Math.hypot(x - cx, y - 20);
+      if (r3 <= 8) {
+        f[i] = 0.95;
+        const along = x < 80 ? 1 - Math.abs(x - 72) * 0.02 : 0.9 - Math.abs(x - 88) * (0.05 / 8);
+        d[i] = along * (1 - r3 / 8);
+        b[i] = r3 > 6.5 ? 0.9 : 0.1;
+      }
+    }
+  const base = { foregroundThreshold: 0.5, boundaryThreshold: 0.5, split: true, distance: d };
+  const at = (l: LabelImage, x: number, y: number): number => l.data[y * W + x];
+
+  it('without it, touching particles whose contact the boundary map misses stay one', () => {
+    const l = instancesFromProbabilities(f, b, W, H, base);
+    expect(l.count).toBe(2);
+    expect(at(l, 20, 20)).toBe(at(l, 37, 20));
+  });
+
+  it('splits them at the saddle of the distance map; a shallow dip inside one particle is kept whole', () => {
+    const l = instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.2 });
+    expect(l.count).toBe(3);
+    expect(at(l, 20, 20)).not.toBe(at(l, 37, 20));
+    expect(at(l, 72, 20)).toBe(at(l, 88, 20));
+    // the split runs between the centres, nearer neither
+    expect(at(l, 24, 20)).toBe(at(l, 20, 20));
+    expect(at(l, 33, 20)).toBe(at(l, 37, 20));
+    // asking a dynamic of only 0.04 splits the capsule too (its far peak rises about 0.05 above the saddle)
+    expect(instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.04 }).count).toBe(4);
+  });
+});
+
 describe('distance transform and watershed', () => {
   it('distance transform is exact Euclidean', () => {
     const w = 40;
@@ -616,6 +668,9 @@ describe('model step with resampling to the trained size range', () => {
     expect(bad((s) => (s.maxUpscale = 0.5))).toBe('maxUpscale must be >= 1');
     expect(bad((s) => (s.thresholds.distancePeakUpsampled = 3))).toBe(
       'thresholds.distancePeakUpsampled must be between 0 and 1',
+    );
+    expect(bad((s) => (s.thresholds.distanceSplit = -0.1))).toBe(
+      'thresholds.distanceSplit must be between 0 and 1',
     );
   });
 

@@ -1,6 +1,6 @@
 """Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge
-and no resampled second pass): the distance-peak test, the two region-merge rules and when small particles are
-upsampled, by running the shipped CLI on the hold-out for each combination and keeping the best.
+and no resampled second pass): the distance-peak test, the region merges, the split by distance peaks and when
+small particles are upsampled, by running the shipped CLI on the hold-out for each combination and keeping the best.
 finalize.py has already chosen the foreground/boundary thresholds.
 
   /usr/bin/python3 models/train/tune_cli.py --data ../shared/data [--write]
@@ -35,18 +35,20 @@ GRID = {
     "distancePeak": (0.5, 0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
-    # Region merges: both at their defaults (weak ridge below (1 + boundary threshold) / 2, shared outline
-    # >= 0.4), the weak-ridge merge off (merge 0), or both off (a shared border cannot reach twice the outline).
-    # 1.2.0's grid: default lost to both others at every peak; not searched again.
-    "merges": ("ridge-off", "off"),
-    # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale); since
-    # 1.3.0 "small" is judged by the maps' band diameter (model-segment.ts). (12, 12, 3) is 1.2.0's rule; the
-    # rule of 1.0-1.1 (below 6 px, to 12 px, 4x) lost by 0.07 in 1.2.0's grid.
-    "resample": ((12, 12, 3), (12, 16, 2), (12, 20, 2)),
+    # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
+    # shared outline >= 0.4), the weak-ridge merge off, and both off: defaults lost at every peak, the two
+    # others were within 0.0003. Both off, not searched again.
+    "merges": ("off",),
+    # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale), "small"
+    # judged by the maps' band diameter (model-segment.ts); chosen by scoring fixed scales per image (1-4x) on
+    # the synthetic hold-out (models/README.md), not searched here.
+    "resample": ((12, 16, 2),),
     # The centre test in the upsampled pass: as at native scale (None), or laxer (the distance output is less
     # sure of small crowded particles; 0, 0.2 and 0.3 scored alike in trials, 0.3 still drops texture blobs).
     # 1.2.0's grid: None lost at every other setting (0.02-0.03); not searched again.
     "distancePeakUpsampled": (0.3,),
+    # Split by the distance map's peaks (thresholds.distanceSplit, the dynamic a second peak needs; 0 = off).
+    "distanceSplit": (0.0, 0.15, 0.2, 0.3),
 }
 
 
@@ -59,6 +61,8 @@ def apply(sc, rules):
             th["distancePeakDiameterPx"] = rules["distancePeakDiameterPx"]
         if rules["distancePeakUpsampled"] is not None:
             th["distancePeakUpsampled"] = rules["distancePeakUpsampled"]
+    if rules["distanceSplit"]:
+        th["distanceSplit"] = rules["distanceSplit"]
     if rules["merges"] != "default":
         th["merge"] = 0.0
     if rules["merges"] == "off":

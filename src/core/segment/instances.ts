@@ -42,6 +42,12 @@ export interface InstanceOptions {
   distance?: Float32Array | null;
   minDistancePeak?: number;
   /**
+   * With `distance`: a region is also split where the distance map has two peaks that each rise at least this
+   * far above the saddle between them (the h-maxima criterion, in the map's 0-1 units); 0 or unset = off.
+   * Touching particles whose contact the boundary map misses still get a centre each in the distance map.
+   */
+  distanceSplit?: number;
+  /**
    * Particles narrower than this (equivalent-circle diameter at the scale the model ran) need a proportionally
    * lower peak: the model cannot reach 1 in the centre of a particle a few pixels across.
    */
@@ -55,6 +61,8 @@ export interface InstanceOptions {
 }
 
 const LEVELS = 256;
+/** Quantisation of the model's 0-1 distance map for the distance split's flooding order. */
+const DISTANCE_LEVELS = 256;
 /** Shared-border fraction of the smaller region's outline above which two regions are one particle. */
 const FRAGMENT_SHARE = 0.4;
 
@@ -85,6 +93,18 @@ export function instancesFromProbabilities(
   }
   if (opts.split && opts.watershed) {
     labels = distanceWatershed(mask, width, height, { regions: labels.data });
+  }
+  if (opts.split && opts.distance && (opts.distanceSplit ?? 0) > 0) {
+    // Only pixels already in a particle: foreground the seeds never reached (no centre) stays background.
+    const inParticle = new Uint8Array(n);
+    for (let i = 0; i < n; i++) inParticle[i] = labels.data[i] !== 0 ? 1 : 0;
+    labels = distanceWatershed(inParticle, width, height, {
+      regions: labels.data,
+      heights: opts.distance,
+      levels: DISTANCE_LEVELS,
+      hMin: opts.distanceSplit,
+      hRel: 0,
+    });
   }
   if (opts.distance && opts.minDistancePeak !== undefined && opts.minDistancePeak > 0) {
     const fullAt = (opts.distancePeakDiameterPx ?? 0) / (opts.inferenceScale ?? 1);

@@ -55,10 +55,13 @@ export async function segmentWithModel(
   if (opts.split && !bName && !opts.watershed)
     warnings.push('the model has no boundary output: touching particles are split by the distance watershed');
   const peak = sidecar.thresholds.distancePeak;
-  const dName =
-    peak !== undefined ? (sidecar.outputs.find((o) => o.kind === 'distance')?.name ?? null) : null;
-  if (peak !== undefined && !dName)
-    warnings.push('the model sidecar sets a distance peak but the model has no distance output: not applied');
+  const distanceSplit = sidecar.thresholds.distanceSplit ?? 0;
+  const needsDistance = peak !== undefined || (opts.split && distanceSplit > 0);
+  const dName = needsDistance ? (sidecar.outputs.find((o) => o.kind === 'distance')?.name ?? null) : null;
+  if (needsDistance && !dName)
+    warnings.push(
+      'the model sidecar sets a distance peak or split but the model has no distance output: not applied',
+    );
   const wanted = [fgName, ...(bName ? [bName] : []), ...(dName ? [dName] : [])];
   const tileOpts = {
     tileSize: sidecar.tile.size,
@@ -77,6 +80,7 @@ export async function segmentWithModel(
     instancesFromProbabilities(fg, bnd, W, H, {
       distance: dist,
       minDistancePeak: dist ? (s > 1 ? (sidecar.thresholds.distancePeakUpsampled ?? peak) : peak) : undefined,
+      distanceSplit,
       distancePeakDiameterPx: sidecar.thresholds.distancePeakDiameterPx,
       mergeThreshold: sidecar.thresholds.merge,
       fragmentShare: sidecar.thresholds.fragmentShare,

@@ -63,6 +63,11 @@ export interface ModelSidecar {
     fragmentShare?: number;
     /** false: a region without a centre is dropped even when it borders a particle (default true). */
     absorbCentreless?: boolean;
+    /**
+     * Needs a distance output: particles are also split where the distance map has two peaks that each rise at
+     * least this far above the saddle between them (0 or unset = off); see segment/instances.ts.
+     */
+    distanceSplit?: number;
   };
   training?: unknown;
   validation?: unknown;
@@ -107,7 +112,7 @@ export function sidecarProblem(s: unknown): string | null {
     return 'diameterRangePx must be [low, high] with 0 < low < high';
   if (sc.resampleTargetPx !== undefined && !(sc.resampleTargetPx > 0)) return 'resampleTargetPx must be > 0';
   if (sc.maxUpscale !== undefined && !(sc.maxUpscale >= 1)) return 'maxUpscale must be >= 1';
-  for (const k of ['distancePeak', 'distancePeakUpsampled'] as const) {
+  for (const k of ['distancePeak', 'distancePeakUpsampled', 'distanceSplit'] as const) {
     const v = sc.thresholds[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) return `thresholds.${k} must be between 0 and 1`;
   }

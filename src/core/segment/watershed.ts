@@ -18,12 +18,19 @@ export interface WatershedOptions {
    * and region borders count as background for the distance transform.
    */
   regions?: Int32Array;
+  /**
+   * Flood this height map instead of the mask's distance transform (e.g. the model's own distance-to-edge
+   * output, which knows where touching particles meet), in its own units: hMin and hRel apply to it, and
+   * `levels` sets how finely it is quantised for the flooding order (levels per unit of height).
+   */
+  heights?: Float32Array;
+  levels?: number;
 }
 
 export const WATERSHED_DEFAULTS = { hMin: 1, hRel: 0.1 } as const;
 
-/** Quantisation of the distance for the flooding order (1/QUANT px); exact values decide merges. */
-const QUANT = 8;
+/** Quantisation of the distance for the flooding order (1/8 px); exact values decide merges. */
+const PX_LEVELS = 8;
 
 /**
  * Splits the foreground of `mask` into particles; returns labels 1..count in raster order of first pixel.
@@ -40,7 +47,7 @@ export function distanceWatershed(
   const n = width * height;
 
   let distMask = mask;
-  if (regions) {
+  if (regions && !opts.heights) {
     // Pixels on the border between two instances act as background, so each instance gets its own distance map.
     distMask = new Uint8Array(n);
     for (let y = 0; y < height; y++) {
@@ -59,7 +66,8 @@ export function distanceWatershed(
       }
     }
   }
-  const dist = distanceTransform(distMask, width, height);
+  const dist = opts.heights ?? distanceTransform(distMask, width, height);
+  const QUANT = opts.levels ?? PX_LEVELS;
 
   // Counting sort of foreground pixels by descending quantised distance.
   let maxKey = 0;
