@@ -14,7 +14,7 @@ import {
   test,
   waitSettled,
 } from './fixtures';
-import { synthPng } from './synthetic';
+import { COUNT_IMAGES } from './synthetic';
 
 /** The CLI contract (DESIGN.md), spelled out here so a drift in the exporter fails this test. */
 const PARTICLES_HEADER =
@@ -22,11 +22,7 @@ const PARTICLES_HEADER =
 const SUMMARY_HEADER =
   'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
 
-const images = [
-  synthPng('sem-a.png', { seed: 101, modality: 'sem' }),
-  synthPng('tem-b.png', { seed: 202, modality: 'tem' }),
-  synthPng('sem-c.png', { seed: 303, modality: 'sem', medianDiameter: 34 }),
-];
+const images = COUNT_IMAGES();
 
 test('three synthetic images: counts within 5 % of the truth, and particles.csv follows the contract', async ({
   page,

@@ -42,3 +42,13 @@ export function synthPng(name: string, opts: Partial<SynthOptions> & { seed: num
     pixelSizeNm: s.meta.pixelSize.value,
   };
 }
+
+/**
+ * The three micrographs whose particle counts analyse.spec.ts holds to 5 % of the truth. Also written out by
+ * models/train/count-images.ts, so that tuning the model's instance rules can refuse rules that fail them.
+ */
+export const COUNT_IMAGES = (): SynthFile[] => [
+  synthPng('sem-a.png', { seed: 101, modality: 'sem' }),
+  synthPng('tem-b.png', { seed: 202, modality: 'tem' }),
+  synthPng('sem-c.png', { seed: 303, modality: 'sem', medianDiameter: 34 }),
+];

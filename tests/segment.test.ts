@@ -368,8 +368,10 @@ describe('regions without a centre in the distance map', () => {
 
 describe('splitting by the distance map (distanceSplit)', () => {
   // Two discs of radius 10, centres 17 px apart, touching; the boundary map shows their outline but no contact
-  // line, so the seeds run together. The distance map (1 at each centre) has a saddle of 0.15 between them.
-  // A third, elongated particle has two distance maxima of 1 and 0.9 with a saddle at 0.85 (one particle).
+  // line, so the seeds run together. The distance map (0.4 at each centre) has a saddle of 0.06 between them:
+  // 0.34 deep, less than the rod's dip below in absolute terms, but most of the centres' height.
+  // A third, elongated particle (a rod whose ridge wavers) has two distance maxima of 1 and 0.9 with a saddle at
+  // 0.75 between them: 0.15 deep, but only a sixth of the lower maximum.
   const W = 110;
   const H = 40;
   const f = new Float32Array(W * H);
@@ -383,15 +385,15 @@ describe('splitting by the distance map (distanceSplit)', () => {
       const near = Math.min(r1, r2);
       if (near <= 10) {
         f[i] = 0.95;
-        d[i] = Math.max(1 - r1 / 10, 1 - r2 / 10);
+        d[i] = 0.4 * Math.max(1 - r1 / 10, 1 - r2 / 10); // small particles: the model's centres stay low
         b[i] = near > 8.5 ? 0.9 : 0.1;
       }
-      // capsule: x 70..90 along y = 20, radius 8; distance peaks 1 at x = 72, 0.9 at x = 88, saddle 0.85
+      // capsule: x 70..90 along y = 20, radius 8; distance peaks 1 at x = 72, 0.9 at x = 88, saddle 0.75
       const cx = Math.min(90, Math.max(70, x));
       const r3 = Math.hypot(x - cx, y - 20);
       if (r3 <= 8) {
         f[i] = 0.95;
-        const along = x < 80 ? 1 - Math.abs(x - 72) * 0.02 : 0.9 - Math.abs(x - 88) * (0.05 / 8);
+        const along = x < 80 ? 1 - Math.abs(x - 72) * (0.25 / 8) : 0.9 - Math.abs(x - 88) * (0.15 / 8);
         d[i] = along * (1 - r3 / 8);
         b[i] = r3 > 6.5 ? 0.9 : 0.1;
       }
@@ -406,15 +408,15 @@ describe('splitting by the distance map (distanceSplit)', () => {
   });
 
   it('splits them at the saddle of the distance map; a shallow dip inside one particle is kept whole', () => {
-    const l = instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.2 });
+    const l = instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.4 });
     expect(l.count).toBe(3);
     expect(at(l, 20, 20)).not.toBe(at(l, 37, 20));
     expect(at(l, 72, 20)).toBe(at(l, 88, 20));
     // the split runs between the centres, nearer neither
     expect(at(l, 24, 20)).toBe(at(l, 20, 20));
     expect(at(l, 33, 20)).toBe(at(l, 37, 20));
-    // asking a dynamic of only 0.04 splits the capsule too (its far peak rises about 0.05 above the saddle)
-    expect(instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.04 }).count).toBe(4);
+    // asking a saddle only a tenth below the lower centre splits the capsule too
+    expect(instancesFromProbabilities(f, b, W, H, { ...base, distanceSplit: 0.1 }).count).toBe(4);
   });
 });
 

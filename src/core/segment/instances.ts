@@ -42,9 +42,11 @@ export interface InstanceOptions {
   distance?: Float32Array | null;
   minDistancePeak?: number;
   /**
-   * With `distance`: a region is also split where the distance map has two peaks that each rise at least this
-   * far above the saddle between them (the h-maxima criterion, in the map's 0-1 units); 0 or unset = off.
-   * Touching particles whose contact the boundary map misses still get a centre each in the distance map.
+   * With `distance`: a region is also split where the distance map has two centres with a saddle between them
+   * deeper than this fraction of the lower centre's height (and at least SPLIT_MIN_DYNAMIC); 0 or unset = off.
+   * Touching particles whose contact the boundary map misses still get a centre each in the distance map (their
+   * saddle is deep), while the ridge along a rod only wavers (a shallow saddle whatever its absolute depth):
+   * an absolute dynamic cut rods across on the e2e TEM image, a relative one did not.
    */
   distanceSplit?: number;
   /**
@@ -63,6 +65,8 @@ export interface InstanceOptions {
 const LEVELS = 256;
 /** Quantisation of the model's 0-1 distance map for the distance split's flooding order. */
 const DISTANCE_LEVELS = 256;
+/** The distance split ignores saddles shallower than this (in the map's 0-1 units): noise on one centre. */
+const SPLIT_MIN_DYNAMIC = 0.1;
 /** Shared-border fraction of the smaller region's outline above which two regions are one particle. */
 const FRAGMENT_SHARE = 0.4;
 
@@ -102,8 +106,8 @@ export function instancesFromProbabilities(
       regions: labels.data,
       heights: opts.distance,
       levels: DISTANCE_LEVELS,
-      hMin: opts.distanceSplit,
-      hRel: 0,
+      hMin: SPLIT_MIN_DYNAMIC,
+      hRel: opts.distanceSplit,
     });
   }
   if (opts.distance && opts.minDistancePeak !== undefined && opts.minDistancePeak > 0) {

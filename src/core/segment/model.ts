@@ -64,8 +64,9 @@ export interface ModelSidecar {
     /** false: a region without a centre is dropped even when it borders a particle (default true). */
     absorbCentreless?: boolean;
     /**
-     * Needs a distance output: particles are also split where the distance map has two peaks that each rise at
-     * least this far above the saddle between them (0 or unset = off); see segment/instances.ts.
+     * Needs a distance output: particles are also split where the distance map has two centres with a saddle
+     * between them deeper than this fraction of the lower centre's height (0 or unset = off); see
+     * segment/instances.ts.
      */
     distanceSplit?: number;
   };
