@@ -190,6 +190,29 @@ describe('TIFF', () => {
     }
   });
 
+  it('decodes LZW (as ImageJ and most microscope software save), across code widths and table restarts', () => {
+    // Noisy 16-bit data: tens of thousands of codes, so 9- to 12-bit codes and several Clear codes occur.
+    const w = 211;
+    const h = 157;
+    const data = new Uint16Array(w * h);
+    let seed = 7;
+    for (let i = 0; i < data.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      data[i] = ((i % w) * 300 + (seed >>> 24)) & 0xffff;
+    }
+    for (const page of [{ rowsPerStrip: h }, { rowsPerStrip: 20 }, { tileSize: 32 }]) {
+      const d = decodeImage(
+        encodeTiff({ width: w, height: h, data, bitsPerSample: 16, compression: 5, ...page }),
+      );
+      expect(Array.from(d.raster.data)).toEqual(Array.from(data));
+    }
+    // 8-bit grey with long flat runs (the table's long strings)
+    const flat = new Uint8Array(w * h);
+    for (let i = 0; i < flat.length; i++) flat[i] = (Math.floor(i / 997) * 37) & 0xff;
+    const d8 = decodeImage(encodeTiff({ width: w, height: h, data: flat, bitsPerSample: 8, compression: 5 }));
+    expect(Array.from(d8.raster.data)).toEqual(Array.from(flat));
+  });
+
   it('decodes 1-bit, palette and WhiteIsZero grey', () => {
     const bits = new Uint8Array([0b10100000, 0b01000000]);
     const d = decodeImage(encodeTiff({ width: 3, height: 2, data: bits, bitsPerSample: 1 }));
@@ -352,6 +375,22 @@ describe('bad input', () => {
     const idat = findChunk(broken, 'IDAT');
     for (let i = idat + 8; i < idat + 30; i++) broken[i] = 0xff;
     expectInputError(broken, /cannot decode PNG/, 'broken.png');
+  });
+
+  it('a corrupt LZW strip is an error, not a hang', () => {
+    // (utif2's own LZW decoder gave garbage pixels without a word here, and never returned at all on a stream
+    // whose code width grew one code too early, which stalled the whole batch.)
+    const w = 64;
+    const h = 48;
+    const px = new Uint8Array(w * h);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 7) & 0xff;
+    const tif = encodeTiff({ width: w, height: h, data: px, bitsPerSample: 8, compression: 5 });
+    // The pixel data follows the IFD; overwrite a run of its codes with all-ones (codes far beyond the table).
+    const good = decodeImage(tif);
+    expect(Array.from(good.raster.data)).toEqual(Array.from(px));
+    const broken = tif.slice();
+    for (let i = broken.length - 300; i < broken.length - 280; i++) broken[i] = 0xff;
+    expectInputError(broken, /corrupt LZW data/, 'broken.tif');
   });
 });
 

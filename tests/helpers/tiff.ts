@@ -1,6 +1,6 @@
 /**
  * A small TIFF writer for tests: any number of pages, 1/8/16/32-bit samples (uint, int, float), grey, RGB
- * or RGBA, either byte order, strips or tiles, no compression, PackBits or Deflate, and arbitrary extra
+ * or RGBA, either byte order, strips or tiles, no compression, LZW, PackBits or Deflate, and arbitrary extra
  * tags (ASCII text, raw bytes, shorts, longs, rationals, doubles) such as the private tags microscope
  * vendors write (34118 Zeiss SmartSEM, 34682 FEI/Thermo). Written to exercise decoders, not for speed.
  */
@@ -24,7 +24,7 @@ export interface TiffPage {
   sampleFormat?: 1 | 2 | 3;
   /** Default: 1 (BlackIsZero) for grey, 2 (RGB) for 3+ samples. */
   photometric?: number;
-  /** 1 none, 8 Deflate, 32773 PackBits; other codes are written as given with raw data (to test refusals). */
+  /** 1 none, 5 LZW, 8 Deflate, 32773 PackBits; other codes are written as given with raw data (to test refusals). */
   compression?: number;
   rowsPerStrip?: number;
   /** Square tiles of this size (multiple of 16) instead of strips. */
@@ -106,8 +106,66 @@ function packBits(b: Uint8Array): Uint8Array {
   return new Uint8Array(out);
 }
 
+/**
+ * TIFF LZW (compression 5) as libtiff writes it: MSB-first codes of 9-12 bits, Clear (256) first, EOI (257)
+ * last; the width grows once the table holds 512, 1024, 2048 entries (one code early as the decoder sees it,
+ * the Aldus "early change"), and the table restarts with a Clear at 4094.
+ */
+function lzw(b: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  let acc = 0;
+  let nbits = 0;
+  let width = 9;
+  const put = (code: number): void => {
+    acc = (acc << width) | code;
+    nbits += width;
+    while (nbits >= 8) {
+      out.push((acc >>> (nbits - 8)) & 0xff);
+      nbits -= 8;
+    }
+    acc &= (1 << nbits) - 1;
+  };
+  let table = new Map<number, number>();
+  let next = 258;
+  put(256);
+  if (b.length === 0) {
+    put(257);
+  } else {
+    let prefix = b[0];
+    for (let i = 1; i < b.length; i++) {
+      const key = prefix * 256 + b[i];
+      const code = table.get(key);
+      if (code !== undefined) {
+        prefix = code;
+        continue;
+      }
+      put(prefix);
+      table.set(key, next++);
+      if (next === 1 << width && width < 12) width++;
+      if (next === 4094) {
+        put(256);
+        table = new Map();
+        next = 258;
+        width = 9;
+      }
+      prefix = b[i];
+    }
+    put(prefix);
+    // The decoder adds a table entry on reading that last code too: the EOI follows the width that implies.
+    next++;
+    if (next === 4094) {
+      put(256);
+      width = 9;
+    } else if (next === 1 << width && width < 12) width++;
+    put(257);
+  }
+  if (nbits > 0) out.push((acc << (8 - nbits)) & 0xff);
+  return new Uint8Array(out);
+}
+
 function compress(b: Uint8Array, c: number): Uint8Array {
   if (c === 32773) return packBits(b);
+  if (c === 5) return lzw(b);
   if (c === 8) return zlibSync(b);
   return b;
 }

@@ -1,4 +1,5 @@
 import UTIF from 'utif2';
+import { decodeTiffLzw } from './lzw';
 import type { Raster } from '../raster';
 import type { DecodedImage, TagValue } from '../types';
 import {
@@ -184,6 +185,7 @@ interface UtifInternals {
       w: number,
       h: number,
     ) => void;
+    _decodeLZW: (data: Uint8Array, off: number, len: number, tgt: Uint8Array, toff: number) => void;
   };
   _copyTile: (
     tb: Uint8Array,
@@ -196,6 +198,11 @@ interface UtifInternals {
     y: number,
   ) => void;
 }
+
+// utif2's LZW codec never returns on some corrupt streams (see lzw.ts); its byte-order and predictor steps,
+// which run after the codec inside _decompress, are kept.
+(UTIF as unknown as UtifInternals).decode._decodeLZW = (data, off, len, tgt, toff) =>
+  void decodeTiffLzw(data, off, len, tgt, toff);
 
 /** Decompresses all strips or tiles into one row-major byte buffer (16-bit samples little-endian). */
 function readPixels(

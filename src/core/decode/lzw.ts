@@ -1,0 +1,85 @@
+/**
+ * TIFF LZW (compression 5) decoder, used in place of utif2's: on a corrupt stream (a code the table does not
+ * hold yet) utif2's walks a looping string chain forever, which froze a whole batch on one broken file.
+ * This one is bounded everywhere: every string has its length stored, output stops at the buffer's end, and a
+ * code that cannot occur in a valid stream is an error.
+ *
+ * Stream format (TIFF 6.0 section 13, as libtiff writes it): MSB-first codes of 9 to 12 bits; 256 clears the
+ * table, 257 ends the data, 258 is the first free entry; the decoder widens its codes when its table reaches
+ * 511, 1023 and 2047 entries (one code "early", as every TIFF writer since Aldus does).
+ */
+
+const CLEAR = 256;
+const EOI = 257;
+const FIRST = 258;
+const MAX_ENTRIES = 4096;
+
+/** Decodes `len` bytes of `src` from `off` into `out` from `outOff`; returns the number of bytes written. */
+export function decodeTiffLzw(
+  src: Uint8Array,
+  off: number,
+  len: number,
+  out: Uint8Array,
+  outOff: number,
+): number {
+  const end = Math.min(src.length, off + len);
+  const prefix = new Int16Array(MAX_ENTRIES);
+  const suffix = new Uint8Array(MAX_ENTRIES);
+  const head = new Uint8Array(MAX_ENTRIES);
+  const length = new Uint16Array(MAX_ENTRIES);
+  for (let i = 0; i < 256; i++) {
+    prefix[i] = -1;
+    suffix[i] = i;
+    head[i] = i;
+    length[i] = 1;
+  }
+  const cap = out.length;
+  let next = FIRST;
+  let width = 9;
+  let bit = off * 8;
+  const endBit = end * 8;
+  let o = outOff;
+  let old = -1;
+  while (bit + width <= endBit && o < cap) {
+    const at = bit >>> 3;
+    const window =
+      (src[at] << 16) | ((at + 1 < end ? src[at + 1] : 0) << 8) | (at + 2 < end ? src[at + 2] : 0);
+    const code = (window >>> (24 - (bit & 7) - width)) & ((1 << width) - 1);
+    bit += width;
+    if (code === EOI) break;
+    if (code === CLEAR) {
+      next = FIRST;
+      width = 9;
+      old = -1;
+      continue;
+    }
+    let emit: number;
+    if (old === -1) {
+      if (code > 255) throw new Error(`corrupt LZW data: code ${code} right after a clear`);
+      emit = code;
+    } else {
+      if (code > next || (code === next && next >= MAX_ENTRIES))
+        throw new Error(`corrupt LZW data: code ${code} before the table holds it (${next} entries)`);
+      if (next < MAX_ENTRIES) {
+        // The new entry is the previous string plus the first byte of this one (of itself when code = next).
+        prefix[next] = old;
+        suffix[next] = code === next ? head[old] : head[code];
+        head[next] = head[old];
+        length[next] = length[old] + 1;
+        next++;
+        if (next === (1 << width) - 1 && width < 12) width++;
+      }
+      emit = code;
+    }
+    // Write the string backwards along its prefix chain: exactly length[emit] steps.
+    const n = length[emit];
+    let p = emit;
+    for (let k = n - 1; k >= 0; k--) {
+      if (o + k < cap) out[o + k] = suffix[p];
+      p = prefix[p];
+    }
+    o += n;
+    old = code;
+  }
+  return Math.min(o, cap) - outOff;
+}
