@@ -1,7 +1,8 @@
 /**
  * The model method as one step: normalised grey -> tiled inference -> instances, at native resolution.
- * When the sidecar states the particle diameters the model segments well (diameterRangePx) and the particles
- * found at native resolution are typically outside that range, the image is resampled so they fall inside,
+ * When the sidecar states the particle diameters the model segments well (diameterRangePx) and the first pass
+ * says the particles are typically outside that range (small ones read from the maps' outline band, large ones
+ * from the instances: see chooseScale), the image is resampled so they fall inside,
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
  */
