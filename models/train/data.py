@@ -240,8 +240,8 @@ def intensity_aug(x, rng):
     return np.clip(x, 0, 1).astype(np.float32)
 
 
-# Images whose particles are under SMALL_D px are segmented by the app after upsampling them up to 3x
-# (sidecar resampleTargetPx/maxUpscale), so the net must also see them enlarged that much.
+# Images whose particles are under SMALL_D px are segmented by the app after upsampling them (sidecar
+# resampleTargetPx/maxUpscale: at most 2x since 1.2.1, 3x before), so the net must also see them enlarged.
 SMALL_D = 12.0
 SMALL_SCALE_RANGE = (0.5, 3.0)
 

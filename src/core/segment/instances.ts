@@ -5,9 +5,8 @@
  * the ridge of boundary probability between them.
  */
 import type { LabelImage } from '../raster';
-import { labelComponents } from '../label';
+import { labelComponents, relabelInPlace } from '../label';
 import { fillHolesPerLabel, removeSpecks } from './cleanup';
-import { relabelInPlace } from '../label';
 import { distanceWatershed } from './watershed';
 
 export interface InstanceOptions {

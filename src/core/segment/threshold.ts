@@ -4,9 +4,8 @@
  * An alternative for clean images and a baseline for the model, never a silent replacement for it.
  */
 import type { GreyF32, LabelImage } from '../raster';
-import { labelComponents } from '../label';
+import { labelComponents, relabelInPlace } from '../label';
 import { fillHolesPerLabel, removeSpecks } from './cleanup';
-import { relabelInPlace } from '../label';
 import { distanceWatershed } from './watershed';
 
 export interface ThresholdOptions {
