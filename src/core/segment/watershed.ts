@@ -67,7 +67,7 @@ export function distanceWatershed(
     }
   }
   const dist = opts.heights ?? distanceTransform(distMask, width, height);
-  const QUANT = opts.levels ?? PX_LEVELS;
+  const quant = opts.levels ?? PX_LEVELS;
 
   // Counting sort of foreground pixels by descending quantised distance.
   let maxKey = 0;
@@ -75,14 +75,14 @@ export function distanceWatershed(
   for (let i = 0; i < n; i++) {
     if (!mask[i]) continue;
     fgCount++;
-    const k = Math.floor(dist[i] * QUANT);
+    const k = Math.floor(dist[i] * quant);
     if (k > maxKey) maxKey = k;
   }
   const start = new Int32Array(maxKey + 2);
-  for (let i = 0; i < n; i++) if (mask[i]) start[maxKey - Math.floor(dist[i] * QUANT) + 1]++;
+  for (let i = 0; i < n; i++) if (mask[i]) start[maxKey - Math.floor(dist[i] * quant) + 1]++;
   for (let k = 1; k < start.length; k++) start[k] += start[k - 1];
   const order = new Int32Array(fgCount);
-  for (let i = 0; i < n; i++) if (mask[i]) order[start[maxKey - Math.floor(dist[i] * QUANT)]++] = i;
+  for (let i = 0; i < n; i++) if (mask[i]) order[start[maxKey - Math.floor(dist[i] * quant)]++] = i;
 
   // Basins: union-find over basin ids; peak = highest distance seen in the basin.
   const basin = new Int32Array(n);
