@@ -223,42 +223,25 @@ describe('saemi analyze (threshold method)', () => {
   });
 
   it('--thorough: ignored with a warning by the threshold method; the model method runs it', () => {
-    const r = run([
-      'analyze',
-      path.join(inDir, 'a.png'),
-      '--out',
-      path.join(dir, 't1'),
-      '--method',
-      'threshold',
-      '--thorough',
-    ]);
+    const analyseA = (out: string, ...extra: string[]) =>
+      run(['analyze', path.join(inDir, 'a.png'), '--out', path.join(dir, out), ...extra]);
+    const count = (out: string) =>
+      Number(
+        readFileSync(path.join(dir, out, 'summary.csv'), 'utf8')
+          .split(/\r?\n/)[1]
+          .split(',')[6],
+      );
+    const r = analyseA('t1', '--method', 'threshold', '--thorough');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: --thorough is ignored with --method threshold/);
-    const count = (out: string) =>
-      Number(readFileSync(path.join(out, 'summary.csv'), 'utf8').split(/\r?\n/)[1].split(',')[6]);
-    const plain = run([
-      'analyze',
-      path.join(inDir, 'a.png'),
-      '--out',
-      path.join(dir, 't2'),
-      '--threads',
-      '1',
-    ]);
-    const thorough = run([
-      'analyze',
-      path.join(inDir, 'a.png'),
-      '--out',
-      path.join(dir, 't3'),
-      '--threads',
-      '1',
-      '--thorough',
-    ]);
+    const plain = analyseA('t2', '--threads', '1');
+    const thorough = analyseA('t3', '--threads', '1', '--thorough');
     expect(plain.code).toBe(0);
     expect(thorough.code).toBe(0);
     expect(thorough.stderr).not.toMatch(/warning: --thorough/);
     // clean, well separated discs: the mirrored views agree on every particle
-    expect(count(path.join(dir, 't3'))).toBe(count(path.join(dir, 't2')));
-    expect(count(path.join(dir, 't2'))).toBeGreaterThan(5);
+    expect(count('t3')).toBe(count('t2'));
+    expect(count('t2')).toBeGreaterThan(5);
   });
 
   it('model method without a model file says so instead of falling back silently', () => {
