@@ -59,3 +59,26 @@ test('thorough inference (four mirrored views) is a segmentation option: re-anal
   await page.getByTestId('method').selectOption('threshold');
   await expect(page.getByTestId('thorough')).toHaveCount(0);
 });
+
+test('dark pits on bright-particle SEM ground are dropped as ground; mixed contrast keeps them', async ({
+  page,
+}) => {
+  const img = synthPng('pits.png', { seed: 101, modality: 'sem' }, { darkPits: 10 });
+  await openApp(page);
+  await addFiles(page, [img]);
+  await waitSettled(page, 1);
+  const one = await rowCount(page, img.name);
+  expect(Math.abs(one - img.truth) / img.truth, `found ${one}, truth ${img.truth}`).toBeLessThanOrEqual(0.05);
+  await expect(page.getByRole('list', { name: 'Notes on this image' })).toContainText(
+    'darker than the surroundings dropped',
+  );
+
+  await page.getByTestId('tab-settings').click();
+  await page.getByTestId('mixed-contrast').check();
+  await page.getByTestId('reanalyse').click();
+  await waitSettled(page, 1);
+  await expect(row(page, img.name)).toHaveAttribute('data-status', 'done');
+  expect(await rowCount(page, img.name)).toBeGreaterThanOrEqual(one + 8);
+  await page.getByTestId('method').selectOption('threshold');
+  await expect(page.getByTestId('mixed-contrast')).toHaveCount(0);
+});

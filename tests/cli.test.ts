@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
+import { synthPng } from '../e2e/synthetic';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'saemi.js');
@@ -242,6 +243,37 @@ describe('saemi analyze (threshold method)', () => {
     // clean, well separated discs: the mirrored views agree on every particle
     expect(count('t3')).toBe(count('t2'));
     expect(count('t2')).toBeGreaterThan(5);
+  });
+
+  it('--mixed-contrast keeps the dark pits that the model method otherwise drops from a bright-particle SEM image', () => {
+    const img = synthPng('pits.png', { seed: 101, modality: 'sem' }, { darkPits: 10 });
+    const pitsDir = path.join(dir, 'pits-in');
+    mkdirSync(pitsDir, { recursive: true });
+    writeFileSync(path.join(pitsDir, img.name), img.buffer);
+    const count = (out: string) =>
+      Number(readFileSync(path.join(out, 'summary.csv'), 'utf8').split(/\r?\n/)[1].split(',')[6]);
+    const one = path.join(dir, 'pits-one');
+    const both = path.join(dir, 'pits-both');
+    const r1 = run(['analyze', pitsDir, '--out', one, '--threads', '1']);
+    const r2 = run(['analyze', pitsDir, '--out', both, '--threads', '1', '--mixed-contrast']);
+    expect(r1.code).toBe(0);
+    expect(r2.code).toBe(0);
+    expect(r1.stderr).toMatch(
+      /detections darker than the surroundings dropped: the particles here are brighter/,
+    );
+    expect(r2.stderr).not.toMatch(/dropped/);
+    expect(Math.abs(count(one) - img.truth) / img.truth).toBeLessThanOrEqual(0.05);
+    expect(count(both) - count(one)).toBeGreaterThanOrEqual(8);
+    const t = run([
+      'analyze',
+      pitsDir,
+      '--out',
+      path.join(dir, 'pits-t'),
+      '--method',
+      'threshold',
+      '--mixed-contrast',
+    ]);
+    expect(t.stderr).toMatch(/warning: --mixed-contrast is ignored with --method threshold/);
   });
 
   it('model method without a model file says so instead of falling back silently', () => {

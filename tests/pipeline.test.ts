@@ -210,6 +210,59 @@ describe('pipeline, model method (fake backend)', () => {
     expect(Array.from(thorough.labels.data)).toEqual(Array.from(plain.labels.data));
   });
 
+  it('drops detections of the minority contrast (sidecar contrastShare) unless mixed contrast is asked for', async () => {
+    // Dark discs and two bright grains on mid-grey ground; a min-max stretch keeps the three levels apart.
+    const px = new Uint8Array(W * H);
+    let s = 11;
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        s = (s * 1103515245 + 12345) >>> 0;
+        let v = 128;
+        for (const [cx, cy, r] of DISCS) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) v = 40;
+        for (const [cx, cy] of [
+          [300, 120],
+          [20, 100],
+        ])
+          if ((x - cx) ** 2 + (y - cy) ** 2 <= 64) v = 230;
+        px[y * W + x] = v + ((s >>> 8) % 21) - 10;
+      }
+    const twoSided: LoadedModel = {
+      sidecar: {
+        ...sidecar,
+        input: { ...sidecar.input, normalisation: { method: 'percentile', low: 0, high: 100 } },
+        thresholds: { ...sidecar.thresholds, contrastShare: 0.7 },
+      },
+      backend: {
+        ...backend,
+        async run(input) {
+          const fg = new Float32Array(input.length);
+          for (let i = 0; i < input.length; i++) fg[i] = input[i] < 0.25 || input[i] > 0.75 ? 0.95 : 0.05;
+          return { fg, bd: new Float32Array(input.length) };
+        },
+      },
+    };
+    const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, banner: 'off' };
+    const found = (a: { particles: { excluded: unknown }[] }): number =>
+      a.particles.filter((p) => p.excluded === null).length;
+    // the touching pair stays one particle: this fake has no boundary output
+    const dark = DISCS.length - 1;
+    const one = await analyzeImage({ name: 'm.png', bytes: pngBytes(px) }, opts, twoSided);
+    expect(found(one)).toBe(dark);
+    expect(one.warnings).toContain(
+      '2 detections brighter than the surroundings dropped: the particles here are darker (mixed contrast keeps them)',
+    );
+    const mixed = await analyzeImage(
+      { name: 'm.png', bytes: pngBytes(px) },
+      { ...opts, mixedContrast: true },
+      twoSided,
+    );
+    expect(found(mixed)).toBe(dark + 2);
+    expect(mixed.warnings.join(' ')).not.toMatch(/dropped/);
+    // a sidecar without the rule keeps both contrasts
+    const noRule = { ...twoSided, sidecar: { ...twoSided.sidecar, thresholds: sidecar.thresholds } };
+    expect(found(await analyzeImage({ name: 'm.png', bytes: pngBytes(px) }, opts, noRule))).toBe(dark + 2);
+  });
+
   it('says clearly when the model method has no model', async () => {
     await expect(
       analyzeImage({ name: 'm.png', bytes: pngBytes(scene()) }, { ...DEFAULT_OPTIONS }, null),

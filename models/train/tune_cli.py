@@ -33,8 +33,9 @@ ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 SCORED = ("emps", "msa", "synth")
 
 GRID = {
-    # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost.
-    "distancePeak": (0.5, 0.55, 0.6),
+    # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. 0.45 is
+    # back beside the contrast filter, which drops part of the ground texture the centre test was there for.
+    "distancePeak": (0.45, 0.5, 0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
@@ -52,7 +53,12 @@ GRID = {
     # Split by the distance map's peaks (thresholds.distanceSplit, the dynamic a second peak needs; 0 = off).
     # Relative depth of the saddle between two centres (segment/instances.ts); an absolute depth (0.15-0.3)
     # gained as much on EMPS and synthetic but cut rods across.
-    "distanceSplit": (0.0, 0.3, 0.4, 0.5),
+    # 1.3.0's grid also had 0.0 (off): lost at every peak by 0.02-0.03 of EMPS F1.
+    "distanceSplit": (0.3, 0.4, 0.5),
+    # Detections of the image's minority contrast dropped once the majority holds this share of the particle
+    # area (segment/contrast-filter.ts). Chosen offline on 1.3.0's CLI labels: 0.6-0.8 within 0.001 (EMPS F1
+    # 0.822 -> 0.858, synthetic 0.736 -> 0.743), 0.9 0.008 lower on EMPS; not searched here.
+    "contrastShare": (0.7,),
 }
 
 
@@ -88,6 +94,8 @@ def apply(sc, rules):
             th["distancePeakUpsampled"] = rules["distancePeakUpsampled"]
     if rules["distanceSplit"]:
         th["distanceSplit"] = rules["distanceSplit"]
+    if rules["contrastShare"]:
+        th["contrastShare"] = rules["contrastShare"]
     if rules["merges"] != "default":
         th["merge"] = 0.0
     if rules["merges"] == "off":

@@ -43,7 +43,11 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     }
   } else {
     if (args.modelPath) err('warning: --model is ignored with --method threshold');
-    if (args.options.thorough) err('warning: --thorough is ignored with --method threshold');
+    for (const [on, flag] of [
+      [args.options.thorough, '--thorough'],
+      [args.options.mixedContrast, '--mixed-contrast'],
+    ] as const)
+      if (on) err(`warning: ${flag} is ignored with --method threshold`);
   }
 
   const { files, problems } = await collectInputs(args.inputs);

@@ -29,6 +29,7 @@ const FLAGS = new Set([
   '--no-split',
   '--watershed',
   '--thorough',
+  '--mixed-contrast',
   '--json',
   '--help',
   '-h',
@@ -85,6 +86,7 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
   options.split = !flags.has('--no-split');
   options.watershed = flags.has('--watershed');
   options.thorough = flags.has('--thorough');
+  options.mixedContrast = flags.has('--mixed-contrast');
   options.excludeEdges = flags.has('--exclude-edges');
 
   const method = values.get('--method');
@@ -197,6 +199,8 @@ Options:
   --watershed              also split with a distance-transform watershed
   --thorough               model method: average the model over 4 mirrored views (about 4x slower,
                            a few more particles found right; see models/README.md)
+  --mixed-contrast         model method: keep detections brighter and darker than their surroundings
+                           alike (default: the minority contrast is dropped as ground features)
   --banner auto|off|R0:R1  info-banner detection, or rows R0..R1-1 to exclude (default auto)
   --json                   print the summary as JSON on stdout (--out then optional)
   --backend auto|wasm|native  onnxruntime flavour (auto: native when it loads, else WASM)

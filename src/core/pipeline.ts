@@ -11,6 +11,7 @@ import { percentileStretch, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
 import { relabelInPlace, relabelSequential } from './label';
 import { measureParticles } from './measure';
+import { dropOppositeContrast } from './segment/contrast-filter';
 import { flipAveraged } from './segment/flip-views';
 import { segmentWithModel } from './segment/model-segment';
 import { thresholdSegment } from './segment/threshold';
@@ -92,6 +93,13 @@ export async function analyzeImage(
     onProgress?.('normalise', 0);
     let norm: GreyF32 | null = percentileStretch(grey, low, high, valid);
     grey = null;
+    const contrastShare = options.mixedContrast ? undefined : sc.thresholds.contrastShare;
+    // A byte per pixel is plenty to tell brighter from darker, and a quarter of the float copy on big images.
+    let contrastGrey: Uint8ClampedArray | null = null;
+    if (contrastShare !== undefined) {
+      contrastGrey = new Uint8ClampedArray(norm.data.length);
+      for (let i = 0; i < contrastGrey.length; i++) contrastGrey[i] = norm.data[i] * 255;
+    }
     onProgress?.('segment', 0);
     // The step takes the normalised image over; a resampled second pass (rare) recomputes it from the bytes.
     const bytes = input.bytes;
@@ -112,6 +120,16 @@ export async function analyzeImage(
     });
     warnings.push(...r.warnings);
     labels = r.labels;
+    if (contrastGrey && contrastShare !== undefined) {
+      const c = dropOppositeContrast(labels, contrastGrey, contrastShare, blocked);
+      contrastGrey = null;
+      if (c.dropped > 0)
+        warnings.push(
+          `${c.dropped} detection${c.dropped === 1 ? '' : 's'} ${c.polarity > 0 ? 'darker' : 'brighter'} than ` +
+            `the surroundings dropped: the particles here are ${c.polarity > 0 ? 'brighter' : 'darker'} ` +
+            '(mixed contrast keeps them)',
+        );
+    }
   } else {
     onProgress?.('normalise', 0);
     const norm = percentileStretch(grey, THRESHOLD_PERCENTILES[0], THRESHOLD_PERCENTILES[1], valid);

@@ -86,6 +86,11 @@ export interface AnalysisOptions {
   banner: 'auto' | 'off' | { y0: number; y1: number };
   /** Model method: average the model over four mirrored views of each tile (about 4x the inference time). */
   thorough: boolean;
+  /**
+   * Model method: keep detections brighter and darker than their surroundings alike. Off (the default), the
+   * minority contrast is dropped when the sidecar sets thresholds.contrastShare (one kind of particle per image).
+   */
+  mixedContrast: boolean;
 }
 
 export const DEFAULT_OPTIONS: AnalysisOptions = {
@@ -99,6 +104,7 @@ export const DEFAULT_OPTIONS: AnalysisOptions = {
   pixelSizeOverride: null,
   banner: 'auto',
   thorough: false,
+  mixedContrast: false,
 };
 
 /** Per-particle measurements, always in pixels; unit conversion happens at report/export time. */

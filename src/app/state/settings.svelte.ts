@@ -47,6 +47,7 @@ export const SEGMENTATION_KEYS = [
   'darkParticles',
   'banner',
   'thorough',
+  'mixedContrast',
 ] as const;
 /** Options applied by re-measuring the existing labels (no inference). */
 export const MEASUREMENT_KEYS = ['minAreaPx', 'excludeEdges'] as const;

@@ -69,6 +69,12 @@ export interface ModelSidecar {
      * segment/instances.ts.
      */
     distanceSplit?: number;
+    /**
+     * When this share (0.5-1) of the detected particle area is brighter than its surroundings (or darker),
+     * detections of the other contrast are dropped (unset = off; the user can keep them): see
+     * segment/contrast-filter.ts.
+     */
+    contrastShare?: number;
   };
   training?: unknown;
   validation?: unknown;
@@ -117,5 +123,8 @@ export function sidecarProblem(s: unknown): string | null {
     const v = sc.thresholds[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) return `thresholds.${k} must be between 0 and 1`;
   }
+  const cs = sc.thresholds.contrastShare;
+  if (cs !== undefined && !(cs >= 0.5 && cs <= 1))
+    return 'thresholds.contrastShare must be between 0.5 and 1';
   return null;
 }

@@ -1,0 +1,132 @@
+/**
+ * One contrast per image: SEM particles are brighter than their ground, bright-field TEM particles darker, and
+ * an image holds one kind. The model is trained on both (and on inverted images), so on ground with dark pores
+ * or bright grains it also outlines features of the opposite contrast as particles. When most of the detected
+ * particle area has one contrast, detections of the other are dropped.
+ *
+ * Measured on the hold-outs with model 1.3.0 (majority share 0.7, 3 px ring): EMPS F1@0.5 0.822 -> 0.858 (191
+ * false detections dropped, 9 true ones), synthetic 0.736 -> 0.743; share 0.6-0.8 and rings of 2-5 px within
+ * 0.003 of that.
+ */
+import type { LabelImage } from '../raster';
+import { relabelInPlace } from '../label';
+
+/** Width (px) of the ring of ground around each particle that its inside is compared with. */
+export const CONTRAST_RING_PX = 3;
+
+export interface ContrastFilterResult {
+  /** Detections dropped. */
+  dropped: number;
+  /** The majority's contrast: 1 brighter than the ground, -1 darker, 0 when no majority reached the share. */
+  polarity: -1 | 0 | 1;
+}
+
+/**
+ * Drops, in place, the particles whose mean inside is on the other side of their ring's mean from the
+ * contrast that holds `minShare` (0.5-1) of the particle area. `image` is any monotone rendering of the grey
+ * image at the labels' size (normalised, quantised). Ring pixels come from a breadth-first growth of every
+ * particle into the ground (8-neighbours, `ringPx` steps), so touching particles share no ring pixels and a
+ * particle enclosed by others has no ring and is kept. `blocked` pixels (a banner) never count as ground.
+ */
+export function dropOppositeContrast(
+  labels: LabelImage,
+  image: ArrayLike<number>,
+  minShare: number,
+  blocked?: Uint8Array,
+  ringPx = CONTRAST_RING_PX,
+): ContrastFilterResult {
+  const { width: W, height: H, data } = labels;
+  const n = W * H;
+  const count = labels.count;
+  if (count === 0) return { dropped: 0, polarity: 0 };
+  const area = new Float64Array(count + 1);
+  const sumIn = new Float64Array(count + 1);
+  const ringN = new Float64Array(count + 1);
+  const sumRing = new Float64Array(count + 1);
+
+  // Ring pixels are marked in the label image itself as -(owner) while the ring grows, then reset to 0: no
+  // W x H owner buffer (256 MB at 8192 x 8192) beside the labels.
+  let cur: Int32Array = new Int32Array(1024);
+  let curLen = 0;
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      const l = data[i];
+      if (l <= 0) continue;
+      area[l]++;
+      sumIn[l] += image[i];
+      const edge =
+        (x > 0 && data[i - 1] === 0) ||
+        (x < W - 1 && data[i + 1] === 0) ||
+        (y > 0 && data[i - W] === 0) ||
+        (y < H - 1 && data[i + W] === 0);
+      if (edge) cur = push(cur, curLen++, i);
+    }
+  }
+  let next: Int32Array = new Int32Array(cur.length);
+  let nextLen = 0;
+  for (let step = 0; step < ringPx && curLen > 0; step++) {
+    nextLen = 0;
+    for (let k = 0; k < curLen; k++) {
+      const i = cur[k];
+      const owner = Math.abs(data[i]);
+      const x = i % W;
+      const y = (i - x) / W;
+      for (let dy = -1; dy <= 1; dy++) {
+        const yy = y + dy;
+        if (yy < 0 || yy >= H) continue;
+        for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          if (xx < 0 || xx >= W) continue;
+          const j = yy * W + xx;
+          if (data[j] !== 0 || (blocked && blocked[j])) continue;
+          data[j] = -owner;
+          ringN[owner]++;
+          sumRing[owner] += image[j];
+          next = push(next, nextLen++, j);
+        }
+      }
+    }
+    const t = cur;
+    cur = next;
+    curLen = nextLen;
+    next = t;
+  }
+  for (let i = 0; i < n; i++) if (data[i] < 0) data[i] = 0;
+
+  const sign = new Int8Array(count + 1);
+  let brighter = 0;
+  let darker = 0;
+  for (let l = 1; l <= count; l++) {
+    if (area[l] === 0 || ringN[l] === 0) continue;
+    const c = sumIn[l] / area[l] - sumRing[l] / ringN[l];
+    if (c > 0) {
+      sign[l] = 1;
+      brighter += area[l];
+    } else if (c < 0) {
+      sign[l] = -1;
+      darker += area[l];
+    }
+  }
+  const total = brighter + darker;
+  if (total === 0) return { dropped: 0, polarity: 0 };
+  const polarity = brighter >= darker ? 1 : -1;
+  if (Math.max(brighter, darker) / total < minShare) return { dropped: 0, polarity: 0 };
+  let dropped = 0;
+  for (let l = 1; l <= count; l++) if (sign[l] === -polarity) dropped++;
+  if (dropped === 0) return { dropped, polarity };
+  for (let i = 0; i < n; i++) if (sign[data[i]] === -polarity) data[i] = 0;
+  relabelInPlace(labels);
+  return { dropped, polarity };
+}
+
+/** Appends `v` at `len`, doubling the buffer when full. */
+function push(buf: Int32Array, len: number, v: number): Int32Array {
+  if (len === buf.length) {
+    const b = new Int32Array(buf.length * 2);
+    b.set(buf);
+    buf = b;
+  }
+  buf[len] = v;
+  return buf;
+}
