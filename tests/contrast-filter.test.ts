@@ -80,6 +80,19 @@ describe('dropping detections of the minority contrast', () => {
     expect(labels.count).toBe(1);
   });
 
+  it('votes by area times contrast: strong small dark particles outvote a larger faint bright blob (TEM film)', () => {
+    const { labels, image } = scene([
+      { x: 8, y: 8, r: 4, grey: 20 },
+      { x: 50, y: 8, r: 4, grey: 25 },
+      { x: 8, y: 32, r: 4, grey: 20 },
+      // 2.6 times the dark particles' area (a vote by area would drop them), an eighth of their contrast
+      { x: 30, y: 22, r: 11, grey: 110 },
+    ]);
+    expect(dropOppositeContrast(labels, image, 0.7)).toEqual({ dropped: 1, polarity: -1 });
+    expect(labels.count).toBe(3);
+    expect(labels.data[22 * W + 30]).toBe(0);
+  });
+
   it('a particle enclosed by another (no ground around it) is kept whatever its grey', () => {
     // A bright annulus around a dark core, and a dark pit on open ground.
     const data = new Int32Array(W * H);

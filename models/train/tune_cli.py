@@ -55,10 +55,10 @@ GRID = {
     # gained as much on EMPS and synthetic but cut rods across.
     # 1.3.0's grid also had 0.0 (off): lost at every peak by 0.02-0.03 of EMPS F1.
     "distanceSplit": (0.3, 0.4, 0.5),
-    # Detections of the image's minority contrast dropped once the majority holds this share of the particle
-    # area (segment/contrast-filter.ts). Chosen offline on 1.3.0's CLI labels: 0.6-0.8 within 0.001 (EMPS F1
-    # 0.822 -> 0.858, synthetic 0.736 -> 0.743), 0.9 0.008 lower on EMPS; not searched here.
-    "contrastShare": (0.7,),
+    # Detections of the image's minority contrast dropped once the majority holds this share of the particles'
+    # area x contrast (segment/contrast-filter.ts). Chosen offline on 1.3.0's CLI labels: 0.5-0.7 all alike
+    # (EMPS F1 0.822 -> 0.862, synthetic 0.736 -> 0.744), 0.9 lower; the middle of that plateau, not searched here.
+    "contrastShare": (0.6,),
 }
 
 
