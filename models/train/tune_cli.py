@@ -33,9 +33,10 @@ ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 SCORED = ("emps", "msa", "synth")
 
 GRID = {
-    # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. 0.45 is
-    # back beside the contrast filter, which drops part of the ground texture the centre test was there for.
-    "distancePeak": (0.45, 0.5, 0.55, 0.6),
+    # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
+    # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
+    # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
+    "distancePeak": (0.5, 0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
