@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/core/decode/index';
 import { InputError } from '../src/core/types';
 import { encodeTiff, latin1 } from './helpers/tiff';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 function ramp16(n: number): Uint16Array {
   return Uint16Array.from({ length: n }, (_, i) => (i * 997) % 65536);
@@ -82,6 +87,21 @@ describe('JPEG', () => {
     expect(d.raster).toMatchObject({ width: w, height: h, channels: 3, bitDepth: 8 });
     for (const v of d.raster.data) expect(Math.abs(v - 120)).toBeLessThanOrEqual(2);
   });
+
+  // Many SEMs save 8-bit greyscale JPEGs (one component). Fixtures written by PIL (quality 95): a ramp 40 + 4x
+  // across 40 x 24 pixels with a bright disc (250) of radius 6 at (28, 12).
+  it.each(['grey-baseline.jpg', 'grey-progressive.jpg'])(
+    'decodes a greyscale JPEG as one channel: %s',
+    (f) => {
+      const d = decodeImage(new Uint8Array(readFileSync(path.join(FIXTURES, f))), f);
+      expect(d.meta).toMatchObject({ format: 'jpeg', bitDepth: 8, channels: 1 });
+      expect(d.raster).toMatchObject({ width: 40, height: 24, channels: 1, bitDepth: 8 });
+      expect(d.raster.data).toHaveLength(40 * 24);
+      const at = (x: number, y: number) => d.raster.data[y * 40 + x];
+      for (const x of [0, 10, 20, 39]) expect(Math.abs(at(x, 2) - (40 + 4 * x))).toBeLessThanOrEqual(4);
+      expect(Math.abs(at(28, 12) - 250)).toBeLessThanOrEqual(4);
+    },
+  );
 });
 
 describe('TIFF', () => {
