@@ -36,13 +36,16 @@ GRID = {
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
-    "distancePeak": (0.5, 0.55, 0.6),
+    # 1.4.0: 0.5 counts 31 of sem-a's 28 at every split, so the grid starts at 0.55.
+    "distancePeak": (0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
     # shared outline >= 0.4), the weak-ridge merge off, and both off: defaults lost at every peak, the two
-    # others were within 0.0003. Both off, not searched again.
-    "merges": ("off",),
+    # others were within 0.0003. 1.3.0 shipped both off. 1.4.0's boundary output cuts thin rods across (the
+    # e2e TEM image: 51 of 45 with both off, at every peak and split); the weak-ridge merge alone (`weak`)
+    # mends that (47) at no cost elsewhere, so the grid now keeps it on.
+    "merges": ("weak",),
     # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale), "small"
     # judged by the maps' band diameter (model-segment.ts); chosen by scoring fixed scales per image (1-4x) on
     # the synthetic hold-out (models/README.md), not searched here.
@@ -97,9 +100,10 @@ def apply(sc, rules):
         th["distanceSplit"] = rules["distanceSplit"]
     if rules["contrastShare"]:
         th["contrastShare"] = rules["contrastShare"]
-    if rules["merges"] != "default":
-        th["merge"] = 0.0
+    # "default": both merges at their defaults; "weak": the weak-ridge merge only; "off": neither.
     if rules["merges"] == "off":
+        th["merge"] = 0.0
+    if rules["merges"] != "default":
         th["fragmentShare"] = 2.0
     sc["thresholds"] = th
     lo, target, up = rules["resample"]
