@@ -14,7 +14,8 @@ export interface Runs {
   rowStart: Int32Array;
 }
 
-function grow(a: Int32Array, size: number): Int32Array {
+/** A copy of `a` in a buffer of `size` elements (for growing run and queue buffers). */
+export function grow(a: Int32Array, size: number): Int32Array {
   const b = new Int32Array(size);
   b.set(a);
   return b;

@@ -1,5 +1,6 @@
 import type { LabelImage } from './raster';
 import type { ExcludedBand, Particle } from './types';
+import { grow } from './label';
 
 export interface MeasureOptions {
   minAreaPx: number;
@@ -230,12 +231,6 @@ export function measureParticles(labels: LabelImage, opts: MeasureOptions): Part
 /** Sum of k^2 for k = 0..n, valid for negative n too (a polynomial identity). */
 function sq(n: number): number {
   return (n * (n + 1) * (2 * n + 1)) / 6;
-}
-
-function grow(a: Int32Array, size: number): Int32Array {
-  const b = new Int32Array(size);
-  b.set(a);
-  return b;
 }
 
 /**

@@ -9,7 +9,7 @@
  * 0.858 (a TEM image's large faint bright blobs outweighed its small dark particles).
  */
 import type { LabelImage } from '../raster';
-import { relabelInPlace } from '../label';
+import { grow, relabelInPlace } from '../label';
 
 /** Width (px) of the ring of ground around each particle that its inside is compared with. */
 export const CONTRAST_RING_PX = 3;
@@ -60,7 +60,9 @@ export function dropOppositeContrast(
         (x < W - 1 && data[i + 1] === 0) ||
         (y > 0 && data[i - W] === 0) ||
         (y < H - 1 && data[i + W] === 0);
-      if (edge) cur = push(cur, curLen++, i);
+      if (!edge) continue;
+      if (curLen === cur.length) cur = grow(cur, curLen * 2);
+      cur[curLen++] = i;
     }
   }
   let next: Int32Array = new Int32Array(cur.length);
@@ -83,7 +85,8 @@ export function dropOppositeContrast(
           data[j] = -owner;
           ringN[owner]++;
           sumRing[owner] += image[j];
-          next = push(next, nextLen++, j);
+          if (nextLen === next.length) next = grow(next, nextLen * 2);
+          next[nextLen++] = j;
         }
       }
     }
@@ -120,15 +123,4 @@ export function dropOppositeContrast(
   for (let i = 0; i < n; i++) if (sign[data[i]] === -polarity) data[i] = 0;
   relabelInPlace(labels);
   return { dropped, polarity };
-}
-
-/** Appends `v` at `len`, doubling the buffer when full. */
-function push(buf: Int32Array, len: number, v: number): Int32Array {
-  if (len === buf.length) {
-    const b = new Int32Array(buf.length * 2);
-    b.set(buf);
-    buf = b;
-  }
-  buf[len] = v;
-  return buf;
 }
