@@ -1,7 +1,7 @@
 """Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge
 and no resampled second pass): the distance-peak test, the region merges, the split by distance peaks and when
-small particles are upsampled, by running the shipped CLI on the hold-out for each combination and keeping the best.
-finalize.py has already chosen the foreground/boundary thresholds.
+small particles are upsampled and the foreground threshold, by running the shipped CLI on the hold-out for each
+combination and keeping the best. finalize.py's boundary threshold is kept.
 
   /usr/bin/python3 models/train/tune_cli.py --data ../shared/data [--write]
 
@@ -23,7 +23,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from eval_cli import ROOT, run_cli, score, stage, update_sidecar  # noqa: E402
+from eval_cli import ROOT, min_area_of, run_cli, score, stage, update_sidecar  # noqa: E402
 
 SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # read for the base thresholds
 ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
@@ -33,11 +33,18 @@ ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 SCORED = ("emps", "msa", "synth")
 
 GRID = {
+    # Foreground probability threshold. finalize.py chooses one with the Python twin (no merges, no upsampled
+    # pass, no contrast filter): 0.6 for 1.4.0, but the whole pipeline prefers lower ones (1.4.0, CLI: synthetic
+    # F1 0.748 at 0.6, 0.778 at 0.45, 0.785 at 0.38, 0.786 at 0.3; EMPS 0.857, 0.857, 0.853, 0.846): faint and
+    # small particles, and those whose maps were resampled back from the upsampled pass, peak below 0.6.
+    "foreground": (0.4, 0.5, 0.6),
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
-    # 1.4.0: 0.5 counts 31 of sem-a's 28 at every split, so the grid starts at 0.55.
-    "distancePeak": (0.55, 0.6),
+    # 1.4.0: 0.5 counts 31 of sem-a's 28 at every split, so the grid starts at 0.55; 0.6 finds 23 of sem-a's 28
+    # at every foreground threshold (0.4-0.6) and split (EMPS F1 up to 0.88, synthetic down 0.003-0.005), so the
+    # grid that chose 1.4.1's rules (foreground x split) left it out.
+    "distancePeak": (0.55,),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
@@ -89,7 +96,7 @@ def cli_counts(out):
 
 def apply(sc, rules):
     """The sidecar `sc` with `rules` (one grid point) in place of its instance-step settings."""
-    th = {"foreground": sc["thresholds"]["foreground"], "boundary": sc["thresholds"]["boundary"]}
+    th = {"foreground": rules["foreground"], "boundary": sc["thresholds"]["boundary"]}
     if rules["distancePeak"]:
         th["distancePeak"] = rules["distancePeak"]
         if rules["distancePeakDiameterPx"]:
@@ -146,7 +153,7 @@ def main():
         for name, (indir, tdir, kind, ids) in sets.items():
             out = os.path.join(a.work, name, "out")
             run_cli(indir, out, "model", extra)
-            s, _ = score(os.path.join(out, "labels"), tdir, kind, ids)
+            s, _ = score(os.path.join(out, "labels"), tdir, kind, ids, min_area_of(extra))
             row[name] = {k: s[k] for k in ("pixel_dice", "f1_iou50", "precision", "recall")}
         row["score"] = round(sum(row[n]["f1_iou50"] for n in SCORED) / len(SCORED), 4)
         out = os.path.join(a.work, "counts", "out")
