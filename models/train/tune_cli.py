@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 
 from eval_cli import ROOT, min_area_of, run_cli, score, stage, update_sidecar  # noqa: E402
 
-SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # read for the base thresholds
+SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # the base: its boundary threshold and all but the rules
 ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 
 # Each hold-out source weighs the same, so real micrographs (EMPS SEM/TEM figures, msa TEM) weigh twice the
