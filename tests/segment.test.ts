@@ -211,6 +211,41 @@ describe('instances from probability maps', () => {
     expect(labels.count).toBe(1);
   });
 
+  it('keeps comparable halves apart under mergeThresholdComparable, but still merges a small cut-off cap', () => {
+    // One disc crossed by a faint line (0.55, mean ridge below the default merge threshold of 0.75) either
+    // through its centre (two halves of equal area) or near its edge (a cap of about a tenth of the disc).
+    const cut = (lineX: number) => {
+      const f = new Float32Array(w * h);
+      const b = new Float32Array(w * h);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const d = Math.hypot(x - 50, y - 30);
+          if (d <= 20) f[y * w + x] = 0.95;
+          b[y * w + x] = Math.max(0, 1 - Math.abs(d - 20) / 3, x === lineX && d < 20 ? 0.55 : 0);
+        }
+      return { f, b };
+    };
+    const opts = { foregroundThreshold: 0.5, boundaryThreshold: 0.5, split: true };
+    const halves = cut(50);
+    expect(instancesFromProbabilities(halves.f, halves.b, w, h, opts).count).toBe(1);
+    const kept = instancesFromProbabilities(halves.f, halves.b, w, h, {
+      ...opts,
+      mergeThresholdComparable: 0,
+    });
+    expect(kept.count).toBe(2);
+    expect(kept.data[30 * w + 40]).not.toBe(kept.data[30 * w + 60]);
+    const cap = cut(64);
+    // fragmentShare 2: the cap shares much of its outline with the disc, which alone would merge it.
+    const noFragment = { ...opts, fragmentShare: 2 };
+    expect(
+      instancesFromProbabilities(cap.f, cap.b, w, h, { ...noFragment, mergeThresholdComparable: 0 }).count,
+    ).toBe(1);
+    // The cap is a separate seed before the merge: without any merge it stays a second region.
+    expect(instancesFromProbabilities(cap.f, cap.b, w, h, { ...noFragment, mergeThreshold: 0 }).count).toBe(
+      2,
+    );
+  });
+
   it('--no-split gives the plain foreground component', () => {
     const labels = instancesFromProbabilities(fg, bd, w, h, {
       foregroundThreshold: 0.5,
@@ -674,6 +709,9 @@ describe('model step with resampling to the trained size range', () => {
     expect(bad((s) => (s.thresholds.distanceSplit = -0.1))).toBe(
       'thresholds.distanceSplit must be between 0 and 1',
     );
+    expect(bad((s) => (s.thresholds.mergeUpsampled = 1.5))).toBe(
+      'thresholds.mergeUpsampled must be between 0 and 1',
+    );
   });
 
   it('asks distancePeakUpsampled of the particles found in the upsampled pass', async () => {
@@ -706,6 +744,59 @@ describe('model step with resampling to the trained size range', () => {
     const lenient = await run();
     expect(lenient.scale).toBeGreaterThan(3);
     expect(lenient.labels.count).toBe(n);
+  });
+
+  it('keeps touching pairs apart in the upsampled pass only under mergeUpsampled', async () => {
+    // Pairs of touching squares whose contact is a grey line 2 px wide; a fake model draws a 0.6 boundary band along the
+    // outlines and wherever it sees that grey (at any scale). The maps' resampling back to the image smooths the
+    // contact ridge below the weak-ridge merge threshold ((1 + 0.3) / 2), so the merge joins each pair again
+    // unless mergeUpsampled says otherwise.
+    const pw = 160;
+    const ph = 96;
+    const pairs = new Float32Array(pw * ph).fill(0.9);
+    let nPairs = 0;
+    for (let y = 8; y + 6 < ph; y += 16)
+      for (let x = 8; x + 12 < pw; x += 20) {
+        for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 12; dx++) pairs[(y + dy) * pw + x + dx] = 0.1;
+        for (let dy = 0; dy < 5; dy++) pairs[(y + dy) * pw + x + 5] = pairs[(y + dy) * pw + x + 6] = 0.35;
+        nPairs++;
+      }
+    const ridge: InferenceBackend = {
+      name: 'ridge',
+      async run(input, th, tw) {
+        const fg = new Float32Array(input.length);
+        const bd = new Float32Array(input.length);
+        const dark = (x: number, y: number) =>
+          x >= 0 && y >= 0 && x < tw && y < th && input[y * tw + x] < 0.5;
+        for (let y = 0; y < th; y++)
+          for (let x = 0; x < tw; x++) {
+            const i = y * tw + x;
+            if (!dark(x, y)) continue;
+            fg[i] = 0.9;
+            const outline = !dark(x - 1, y) || !dark(x + 1, y) || !dark(x, y - 1) || !dark(x, y + 1);
+            bd[i] = outline || input[i] > 0.25 ? 0.6 : 0;
+          }
+        return { fg, bd };
+      },
+      async dispose() {},
+    };
+    // The band says the pairs are about 11 px across: under the 16 px the sidecar asks for, so upsampled.
+    const sc = sidecar([16, 100]);
+    sc.thresholds.boundary = 0.3;
+    sc.thresholds.fragmentShare = 2; // as shipped: only the weak-ridge merge
+    const run = () =>
+      segmentWithModel(() => ({ width: pw, height: ph, data: pairs }), sc, ridge, {
+        split: true,
+        watershed: false,
+        speckPx: 0,
+      });
+    const merged = await run();
+    expect(merged.scale).toBeGreaterThan(1);
+    expect(merged.labels.count).toBe(nPairs);
+    sc.thresholds.mergeUpsampled = 0;
+    const apart = await run();
+    expect(apart.scale).toBe(merged.scale);
+    expect(apart.labels.count).toBe(2 * nPairs);
   });
 
   it('reads the distance output and drops centreless regions when the sidecar sets distancePeak', async () => {

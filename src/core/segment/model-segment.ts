@@ -84,6 +84,7 @@ export async function segmentWithModel(
       distanceSplit,
       distancePeakDiameterPx: sidecar.thresholds.distancePeakDiameterPx,
       mergeThreshold: sidecar.thresholds.merge,
+      mergeThresholdComparable: s > 1 ? sidecar.thresholds.mergeUpsampled : undefined,
       fragmentShare: sidecar.thresholds.fragmentShare,
       absorbCentreless: sidecar.thresholds.absorbCentreless,
       inferenceScale: s,

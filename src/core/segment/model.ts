@@ -59,6 +59,13 @@ export interface ModelSidecar {
     distancePeakUpsampled?: number;
     /** Regions split by a ridge whose mean boundary probability is below this are merged (0 = never). */
     merge?: number;
+    /**
+     * merge for neighbours of comparable size in the pass run upsampled because the particles are small
+     * (default merge): its maps are resampled back to the image, which smooths the contact ridge between
+     * crowded particles a few pixels across below the merge threshold although the seeds were cut apart by the
+     * sharp ridge at the upsampled scale (segment/instances.ts, mergeThresholdComparable).
+     */
+    mergeUpsampled?: number;
     /** Regions sharing this fraction of the smaller one's outline are merged (>= 1 = never). */
     fragmentShare?: number;
     /** false: a region without a centre is dropped even when it borders a particle (default true). */
@@ -119,7 +126,13 @@ export function sidecarProblem(s: unknown): string | null {
     return 'diameterRangePx must be [low, high] with 0 < low < high';
   if (sc.resampleTargetPx !== undefined && !(sc.resampleTargetPx > 0)) return 'resampleTargetPx must be > 0';
   if (sc.maxUpscale !== undefined && !(sc.maxUpscale >= 1)) return 'maxUpscale must be >= 1';
-  for (const k of ['distancePeak', 'distancePeakUpsampled', 'distanceSplit'] as const) {
+  for (const k of [
+    'distancePeak',
+    'distancePeakUpsampled',
+    'distanceSplit',
+    'merge',
+    'mergeUpsampled',
+  ] as const) {
     const v = sc.thresholds[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) return `thresholds.${k} must be between 0 and 1`;
   }
