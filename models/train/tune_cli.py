@@ -37,7 +37,8 @@ GRID = {
     # pass, no contrast filter): 0.6 for 1.4.0, but the whole pipeline prefers lower ones (1.4.0, CLI: synthetic
     # F1 0.748 at 0.6, 0.778 at 0.45, 0.785 at 0.38, 0.786 at 0.3; EMPS 0.857, 0.857, 0.853, 0.846): faint and
     # small particles, and those whose maps were resampled back from the upsampled pass, peak below 0.6.
-    "foreground": (0.4, 0.5, 0.6),
+    # 1.4.1's grid (x split 0.3 / 0.4 / 0.5): 0.6 lost at every split by 0.007-0.008 of the score; left out since.
+    "foreground": (0.4, 0.5),
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
@@ -53,6 +54,11 @@ GRID = {
     # e2e TEM image: 51 of 45 with both off, at every peak and split); the weak-ridge merge alone (`weak`)
     # mends that (47) at no cost elsewhere, so the grid now keeps it on.
     "merges": ("weak",),
+    # The weak-ridge merge in the upsampled pass for neighbours of comparable area (thresholds.mergeUpsampled;
+    # None = as at native scale). Maps resampled back from that pass smooth the contact ridge between crowded
+    # particles a few pixels across, and the merge joined them again (1.4.1, 9 hard synthetic images: F1 0.677
+    # with it, 0.709 without). Off (0) and 0.4 / 0.5 scored alike on the synthetic hold-out.
+    "mergeUpsampled": (None, 0.0),
     # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale), "small"
     # judged by the maps' band diameter (model-segment.ts); chosen by scoring fixed scales per image (1-4x) on
     # the synthetic hold-out (models/README.md), not searched here.
@@ -64,8 +70,9 @@ GRID = {
     # Split by the distance map's peaks (thresholds.distanceSplit, the dynamic a second peak needs; 0 = off).
     # Relative depth of the saddle between two centres (segment/instances.ts); an absolute depth (0.15-0.3)
     # gained as much on EMPS and synthetic but cut rods across.
-    # 1.3.0's grid also had 0.0 (off): lost at every peak by 0.02-0.03 of EMPS F1.
-    "distanceSplit": (0.3, 0.4, 0.5),
+    # 1.3.0's grid also had 0.0 (off): lost at every peak by 0.02-0.03 of EMPS F1. 1.4.1's grid also had 0.3:
+    # it cut the e2e images' particles (countsOk false) at every foreground threshold.
+    "distanceSplit": (0.4, 0.5),
     # Detections of the image's minority contrast dropped once the majority holds this share of the particles'
     # area x contrast (segment/contrast-filter.ts). Chosen offline on 1.3.0's CLI labels: 0.5-0.7 all alike
     # (EMPS F1 0.822 -> 0.862, synthetic 0.736 -> 0.744), 0.9 lower; the middle of that plateau, not searched here.
@@ -112,6 +119,8 @@ def apply(sc, rules):
         th["merge"] = 0.0
     if rules["merges"] != "default":
         th["fragmentShare"] = 2.0
+    if rules["mergeUpsampled"] is not None:
+        th["mergeUpsampled"] = rules["mergeUpsampled"]
     sc["thresholds"] = th
     lo, target, up = rules["resample"]
     sc["diameterRangePx"] = [lo, sc["diameterRangePx"][1]]
