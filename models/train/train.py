@@ -24,6 +24,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import data  # noqa: E402  (its SMALL_SCALE_RANGE is set from --small-scale)
 from data import (  # noqa: E402
     Mixture,
     emps_items,
@@ -144,6 +145,9 @@ def main():
     ap.add_argument(
         "--small-boost", type=float, default=1.0, help="draw synthetic images of particles under 12 px this many times as often"
     )
+    ap.add_argument(
+        "--small-scale", default="", help="crop scale range lo,hi for those images (default data.SMALL_SCALE_RANGE)"
+    )
     ap.add_argument("--init", help="start from this checkpoint's weights (a fresh optimiser and LR schedule)")
     ap.add_argument("--weights", default="", help="patch sampling weights per source, e.g. emps=0.5,synth=0.3")
     ap.add_argument("--steps", type=int, default=0, help="stop after N steps (smoke test)")
@@ -152,6 +156,9 @@ def main():
     # On a shared 2-core machine, 2 OpenMP threads spin-wait whenever one is descheduled (measured: 6 s/step
     # against 1.9 s/step with one thread under load); --threads 2 pays off only on an idle machine.
     torch.set_num_threads(args.threads)
+    if args.small_scale:
+        # Set before the patch producer is forked, which reads it at every small-particle patch.
+        data.SMALL_SCALE_RANGE = tuple(float(v) for v in args.small_scale.split(","))
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
     split = make_split(args.data)
