@@ -97,7 +97,16 @@ def loss_fn(z, y, pos_w, dist_w=5.0):
     return lf + ld + lb + dist_w * lr, (lf.item(), ld.item(), lb.item(), lr.item())
 
 
-def validate(model, val_sets, recal_images, tf=0.5, tb=0.5):
+def set_train(model, freeze_bn):
+    """Training mode; with freeze_bn the BatchNorm layers keep normalising by their running statistics."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+
+def validate(model, val_sets, recal_images, tf=0.5, tb=0.5, freeze_bn=False):
     # Score a copy whose BN statistics come from whole training images: the running averages kept while
     # training on padded, heavily augmented batches misread real images (see bnrecal.py).
     train_model = model
@@ -115,7 +124,7 @@ def validate(model, val_sets, recal_images, tf=0.5, tb=0.5):
                 lab, _ = ndi.label(lab > 0, structure=np.ones((3, 3)))
             rows.append(score_pair(pred, lab))
         res[name] = summarise(rows)
-    train_model.train()
+    set_train(train_model, freeze_bn)
     return res
 
 
@@ -147,6 +156,12 @@ def main():
     )
     ap.add_argument(
         "--small-scale", default="", help="crop scale range lo,hi for those images (default data.SMALL_SCALE_RANGE)"
+    )
+    ap.add_argument(
+        "--freeze-bn",
+        action="store_true",
+        help="BatchNorm normalises by its running statistics while the rest trains: a stage started from "
+        "from_onnx.py's checkpoint then starts from exactly the shipped network",
     )
     ap.add_argument("--init", help="start from this checkpoint's weights (a fresh optimiser and LR schedule)")
     ap.add_argument("--weights", default="", help="patch sampling weights per source, e.g. emps=0.5,synth=0.3")
@@ -189,7 +204,7 @@ def main():
     t0 = time.time()
     emit({"event": "start", "arch": args.arch, "params": n_params(model), "mac_per_px": count_macs(model),
           "args": vars(args)})
-    model.train()
+    set_train(model, args.freeze_bn)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
 
     ctx = mp.get_context("fork")
@@ -236,7 +251,7 @@ def main():
         done = el >= budget or (args.steps and step >= args.steps)
         if time.time() - last_val >= args.val_every * 60 or done:
             poll_synth()
-            res = validate(model, val_sets, recal_images)
+            res = validate(model, val_sets, recal_images, freeze_bn=args.freeze_bn)
             s = score_of(res)
             emit({"event": "val", "step": step, "lr": lr, "loss": list(np.round(acc / max(nacc, 1), 4)),
                   "score": round(s, 4), "val": res})
