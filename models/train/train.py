@@ -109,8 +109,9 @@ def set_train(model, freeze_bn):
 def validate(model, val_sets, recal_images, tf=0.5, tb=0.5, freeze_bn=False):
     # Score a copy whose BN statistics come from whole training images: the running averages kept while
     # training on padded, heavily augmented batches misread real images (see bnrecal.py).
+    # With frozen BN the weights are fitted to the statistics they have: re-estimating them changes the network.
     train_model = model
-    model = recalibrate(copy.deepcopy(model), recal_images)
+    model = copy.deepcopy(model).eval() if freeze_bn else recalibrate(copy.deepcopy(model), recal_images)
     res = {}
     for name, items in val_sets.items():
         rows = []
