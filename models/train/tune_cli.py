@@ -38,14 +38,16 @@ GRID = {
     # F1 0.748 at 0.6, 0.778 at 0.45, 0.785 at 0.38, 0.786 at 0.3; EMPS 0.857, 0.857, 0.853, 0.846): faint and
     # small particles, and those whose maps were resampled back from the upsampled pass, peak below 0.6.
     # 1.4.1's grid (x split 0.3 / 0.4 / 0.5): 0.6 lost at every split by 0.007-0.008 of the score; left out since.
-    "foreground": (0.4, 0.5),
+    # 1.5.0 (new weights, EMPS precision 0.80 -> 0.74 at 1.4.2's rules) searches 0.4 / 0.5 / 0.6 again.
+    "foreground": (0.4, 0.5, 0.6),
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
     # 1.4.0: 0.5 counts 31 of sem-a's 28 at every split, so the grid starts at 0.55; 0.6 finds 23 of sem-a's 28
     # at every foreground threshold (0.4-0.6) and split (EMPS F1 up to 0.88, synthetic down 0.003-0.005), so the
     # grid that chose 1.4.1's rules (foreground x split) left it out.
-    "distancePeak": (0.55,),
+    # 1.5.0 searches 0.6 beside 0.55 again: its weights let more ground texture through at 1.4.2's rules.
+    "distancePeak": (0.55, 0.6),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
@@ -58,7 +60,8 @@ GRID = {
     # None = as at native scale). Maps resampled back from that pass smooth the contact ridge between crowded
     # particles a few pixels across, and the merge joined them again (1.4.1, 9 hard synthetic images: F1 0.677
     # with it, 0.709 without). Off (0) and 0.4 / 0.5 scored alike on the synthetic hold-out.
-    "mergeUpsampled": (None, 0.0),
+    # 1.4.2's grid had None (as at native scale) too: lost at every point (synthetic -0.008 to -0.015).
+    "mergeUpsampled": (0.0,),
     # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale), "small"
     # judged by the maps' band diameter (model-segment.ts); chosen by scoring fixed scales per image (1-4x) on
     # the synthetic hold-out (models/README.md), not searched here.
