@@ -60,7 +60,7 @@ GRID = {
     # None = as at native scale). Maps resampled back from that pass smooth the contact ridge between crowded
     # particles a few pixels across, and the merge joined them again (1.4.1, 9 hard synthetic images: F1 0.677
     # with it, 0.709 without). Off (0) and 0.4 / 0.5 scored alike on the synthetic hold-out.
-    # 1.4.2's grid had None (as at native scale) too: lost at every point (synthetic -0.008 to -0.015).
+    # 1.4.2's grid had None (as at native scale) too: lost at every point (synthetic -0.007 to -0.017).
     "mergeUpsampled": (0.0,),
     # Upsampling of small particles: (lower bound of diameterRangePx, resampleTargetPx, maxUpscale), "small"
     # judged by the maps' band diameter (model-segment.ts); chosen by scoring fixed scales per image (1-4x) on
