@@ -9,6 +9,18 @@ import torch
 import torch.nn as nn
 
 
+def centre_crops(images, max_side):
+    """Each image's centre, at most max_side and a multiple of 32 a side, as a [1, 1, H, W] tensor (images under
+    64 px a side are skipped): whole micrographs as the network sees them at inference, in one forward pass each."""
+    for img in images:
+        h, w = img.shape
+        h2, w2 = min(h, max_side) // 32 * 32, min(w, max_side) // 32 * 32
+        if h2 < 64 or w2 < 64:
+            continue
+        y0, x0 = (h - h2) // 2, (w - w2) // 2
+        yield torch.from_numpy(np.ascontiguousarray(img[y0 : y0 + h2, x0 : x0 + w2]))[None, None]
+
+
 @torch.no_grad()
 def recalibrate(model, images, max_side=768):
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -16,14 +28,8 @@ def recalibrate(model, images, max_side=768):
         m.reset_running_stats()
         m.momentum = None  # cumulative average over all forward passes
     model.train()
-    for img in images:
-        h, w = img.shape
-        h2, w2 = min(h, max_side) // 32 * 32, min(w, max_side) // 32 * 32
-        if h2 < 64 or w2 < 64:
-            continue
-        y0 = (h - h2) // 2
-        x0 = (w - w2) // 2
-        model(torch.from_numpy(np.ascontiguousarray(img[y0 : y0 + h2, x0 : x0 + w2]))[None, None])
+    for x in centre_crops(images, max_side):
+        model(x)
     for m in bns:
         m.momentum = 0.1
     model.eval()

@@ -25,6 +25,7 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from bnrecal import centre_crops  # noqa: E402
 from net import ARCHS  # noqa: E402
 
 
@@ -95,13 +96,8 @@ def match_batch_statistics(model, bns, images, max_side=512):
 
     hs = [bn.register_forward_hook(hook(bn)) for bn in acc]
     model.eval()
-    for img in images:
-        h, w = img.shape
-        h2, w2 = min(h, max_side) // 32 * 32, min(w, max_side) // 32 * 32
-        if h2 < 64 or w2 < 64:
-            continue
-        y0, x0 = (h - h2) // 2, (w - w2) // 2
-        model(torch.from_numpy(np.ascontiguousarray(img[y0 : y0 + h2, x0 : x0 + w2]))[None, None])
+    for x in centre_crops(images, max_side):
+        model(x)
     for h in hs:
         h.remove()
     for bn, (s, ss, n) in acc.items():
