@@ -284,10 +284,12 @@ function mergeWeakBorders(
     // A piece that shares much of its outline with one neighbour is a fragment of it (a faceted corner cut off
     // by the boundary band), not a particle touching it: convex particles touch along a short contact.
     const fragment = shared >= fragmentShare * Math.min(outline[a], outline[b]);
-    const comparable =
+    const limit =
       comparableThreshold !== undefined &&
-      Math.min(area[a], area[b]) >= COMPARABLE_AREA * Math.max(area[a], area[b]);
-    if (sum / shared >= (comparable ? (comparableThreshold as number) : threshold) && !fragment) continue;
+      Math.min(area[a], area[b]) >= COMPARABLE_AREA * Math.max(area[a], area[b])
+        ? comparableThreshold
+        : threshold;
+    if (sum / shared >= limit && !fragment) continue;
     const ra = find(a);
     const rb = find(b);
     if (ra === rb) continue;
