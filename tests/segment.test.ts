@@ -587,6 +587,9 @@ describe('model step with resampling to the trained size range', () => {
       drawDisc(img, w, x, y, 2, 0.1);
       n++;
     }
+  // The model step with split on and no speck filter, on `data` (the small-particle image unless given).
+  const segment = (sc: ModelSidecar, be: InferenceBackend, data = img, width = w, height = h) =>
+    segmentWithModel(() => ({ width, height, data }), sc, be, { split: true, watershed: false, speckPx: 0 });
   let pixelsSeen = 0;
   const backend: InferenceBackend = {
     name: 'fake',
@@ -602,11 +605,7 @@ describe('model step with resampling to the trained size range', () => {
   it('runs once at native scale when the particles are inside the range (or no range is given)', async () => {
     for (const range of [undefined, [3, 50] as [number, number]]) {
       pixelsSeen = 0;
-      const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sidecar(range), backend, {
-        split: true,
-        watershed: false,
-        speckPx: 0,
-      });
+      const r = await segment(sidecar(range), backend);
       expect(r.scale).toBe(1);
       expect(r.labels.count).toBe(n);
       expect(r.warnings).toEqual([]);
@@ -616,11 +615,7 @@ describe('model step with resampling to the trained size range', () => {
 
   it('upsamples when the particles are smaller than the model was trained on, labels at input size', async () => {
     pixelsSeen = 0;
-    const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sidecar([8, 100]), backend, {
-      split: true,
-      watershed: false,
-      speckPx: 0,
-    });
+    const r = await segment(sidecar([8, 100]), backend);
     expect(r.scale).toBeGreaterThan(3);
     expect(r.labels.width).toBe(w);
     expect(r.labels.height).toBe(h);
@@ -673,11 +668,7 @@ describe('model step with resampling to the trained size range', () => {
         count++;
       }
     const sc = { ...sidecar([12, 100]), resampleTargetPx: 16, maxUpscale: 2 };
-    const r = await segmentWithModel(() => ({ width: w, height: h, data: big }), sc, ring, {
-      split: true,
-      watershed: false,
-      speckPx: 0,
-    });
+    const r = await segment(sc, ring, big);
     expect(r.scale).toBe(2);
     expect(r.labels.count).toBe(count);
     const m = /about (\d+\.\d) px across, outside the 12-100 px .* inference ran at 2\.00x scale/.exec(
@@ -730,12 +721,7 @@ describe('model step with resampling to the trained size range', () => {
         return { ...out, dist };
       },
     };
-    const run = () =>
-      segmentWithModel(() => ({ width: w, height: h, data: img }), sc, faintWhenUpsampled, {
-        split: true,
-        watershed: false,
-        speckPx: 0,
-      });
+    const run = () => segment(sc, faintWhenUpsampled);
     const strict = await run();
     expect(strict.scale).toBeGreaterThan(3);
     expect(strict.labels.count).toBe(0);
@@ -747,10 +733,10 @@ describe('model step with resampling to the trained size range', () => {
   });
 
   it('keeps touching pairs apart in the upsampled pass only under mergeUpsampled', async () => {
-    // Pairs of touching squares whose contact is a grey line 2 px wide; a fake model draws a 0.6 boundary band along the
-    // outlines and wherever it sees that grey (at any scale). The maps' resampling back to the image smooths the
-    // contact ridge below the weak-ridge merge threshold ((1 + 0.3) / 2), so the merge joins each pair again
-    // unless mergeUpsampled says otherwise.
+    // Pairs of touching squares whose contact is a grey line 2 px wide; a fake model draws a 0.6 boundary band
+    // along the outlines and wherever it sees that grey (at any scale). The maps' resampling back to the image
+    // smooths the contact ridge below the weak-ridge merge threshold ((1 + 0.3) / 2), so the merge joins each
+    // pair again unless mergeUpsampled says otherwise.
     const pw = 160;
     const ph = 96;
     const pairs = new Float32Array(pw * ph).fill(0.9);
@@ -784,12 +770,7 @@ describe('model step with resampling to the trained size range', () => {
     const sc = sidecar([16, 100]);
     sc.thresholds.boundary = 0.3;
     sc.thresholds.fragmentShare = 2; // as shipped: only the weak-ridge merge
-    const run = () =>
-      segmentWithModel(() => ({ width: pw, height: ph, data: pairs }), sc, ridge, {
-        split: true,
-        watershed: false,
-        speckPx: 0,
-      });
+    const run = () => segment(sc, ridge, pairs, pw, ph);
     const merged = await run();
     expect(merged.scale).toBeGreaterThan(1);
     expect(merged.labels.count).toBe(nPairs);
@@ -813,21 +794,13 @@ describe('model step with resampling to the trained size range', () => {
         return { ...out, dist };
       },
     };
-    const r = await segmentWithModel(() => ({ width: w, height: h, data: img }), sc, withDist, {
-      split: true,
-      watershed: false,
-      speckPx: 0,
-    });
+    const r = await segment(sc, withDist);
     let left = 0;
     for (let y = 10; y < h - 5; y += 12) for (let x = 10; x < w - 5; x += 12) if (x < w / 2) left++;
     expect(r.labels.count).toBe(left);
     expect(r.warnings).toEqual([]);
     delete sc.thresholds.distancePeak;
-    const all = await segmentWithModel(() => ({ width: w, height: h, data: img }), sc, withDist, {
-      split: true,
-      watershed: false,
-      speckPx: 0,
-    });
+    const all = await segment(sc, withDist);
     expect(all.labels.count).toBe(n);
   });
 
