@@ -31,6 +31,8 @@ from postprocess import instances, predict  # noqa: E402
 
 MODELS = os.path.abspath(os.path.join(HERE, ".."))
 NAME = "saemi-unet"
+# Sidecar keys that tune_cli.py and the CLI studies choose (see the card's tuning section): --keep-rules keeps them.
+RULE_KEYS = ("thresholds", "diameterRangePx", "resampleTargetPx", "maxUpscale", "tile")
 
 
 def val_items(data, split):
@@ -82,6 +84,15 @@ def main():
         "to them, and re-estimated ones change the network (measured: EMPS Dice 0.92 -> 0.73)",
     )
     ap.add_argument("--grid-limit", type=int, default=100, help="images per set scored in the threshold search")
+    ap.add_argument(
+        "--keep-rules",
+        action="store_true",
+        help="start the sidecar from the shipped one and keep its instance rules (thresholds, diameter range, "
+        "resampling), which tune_cli.py chose through the whole TypeScript pipeline; the Python twin's grid is "
+        "still recorded. Its CLI figures describe other weights and are dropped: tune_cli.py --write and "
+        "eval_cli.py --record write them again",
+    )
+    ap.add_argument("--note", help="a note on this training stage for the sidecar's training record")
     a = ap.parse_args()
     torch.set_num_threads(2)
     ck = torch.load(os.path.join(a.run, a.ckpt), map_location="cpu")
@@ -169,6 +180,7 @@ def main():
         "lr": start["args"]["lr"],
         "weights": start["args"].get("weights") or "default",
         "init": start["args"].get("init"),
+        **({"note": a.note} if a.note else {}),
     }
     stages = [stage]
     old_sidecar = os.path.join(MODELS, NAME + ".json")
@@ -249,8 +261,22 @@ def main():
             "split": "models/train/split.json (EMPS held out by DOI)",
             "thresholdGrid": grid,
             "python": final,
+            "pythonNotes": "finalize.py on %s%s%s: the Python twin of the instance step (no upsampled pass, merges or "
+            "contrast filter) and its threshold grid%s"
+            % (
+                os.path.join(a.run, a.ckpt),
+                " --keep-bn" if a.keep_bn else "",
+                " --max-per-set %d" % a.max_per_set if a.max_per_set else "",
+                "; the shipped rules come from tune_cli.py (cliTuning)" if a.keep_rules else "",
+            ),
         },
     }
+    if a.keep_rules:
+        shipped = json.load(open(old_sidecar))
+        kept = {k: v for k, v in shipped.items() if k not in sidecar or k in RULE_KEYS}
+        stale = ("cli", "cliTuning", "pythonNotes")
+        shipped_validation = {k: v for k, v in shipped["validation"].items() if k not in stale}
+        sidecar = {**sidecar, **kept, "validation": {**shipped_validation, **sidecar["validation"]}}
     with open(os.path.join(MODELS, NAME + ".json"), "w") as f:
         json.dump(sidecar, f, indent=2)
         f.write("\n")
