@@ -94,6 +94,10 @@ def main():
     )
     ap.add_argument("--note", help="a note on this training stage for the sidecar's training record")
     a = ap.parse_args()
+    old_sidecar = os.path.join(MODELS, NAME + ".json")
+    shipped = json.load(open(old_sidecar)) if os.path.exists(old_sidecar) else None
+    if a.keep_rules and shipped is None:
+        ap.error("--keep-rules needs the shipped sidecar %s" % old_sidecar)
     torch.set_num_threads(2)
     ck = torch.load(os.path.join(a.run, a.ckpt), map_location="cpu")
     model = ARCHS[ck["arch"]]()
@@ -183,9 +187,8 @@ def main():
         **({"note": a.note} if a.note else {}),
     }
     stages = [stage]
-    old_sidecar = os.path.join(MODELS, NAME + ".json")
-    if stage["init"] and os.path.exists(old_sidecar):
-        stages = json.load(open(old_sidecar))["training"].get("stages", []) + stages
+    if stage["init"] and shipped is not None:
+        stages = shipped["training"].get("stages", []) + stages
     synth_info = split["synth"].get("sets", {})
     emps_all, meta = emps_items(a.data)
     sidecar = {
@@ -272,7 +275,6 @@ def main():
         },
     }
     if a.keep_rules:
-        shipped = json.load(open(old_sidecar))
         kept = {k: v for k, v in shipped.items() if k not in sidecar or k in RULE_KEYS}
         stale = ("cli", "cliTuning", "pythonNotes")
         shipped_validation = {k: v for k, v in shipped["validation"].items() if k not in stale}
