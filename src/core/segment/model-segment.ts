@@ -107,7 +107,7 @@ export async function segmentWithModel(
           maps[fgName],
           maps[bName],
           sidecar.thresholds.foreground,
-          sidecar.thresholds.boundary,
+          BAND_THRESHOLD,
           (MIN_PARTICLES_FOR_SCALE * Math.PI * range[0] * range[0]) / 4,
         )
       : NaN;
@@ -171,12 +171,18 @@ export function particleSizes(labels: LabelImage): { count: number; median: numb
 }
 
 /**
- * How far inside each outline the model's boundary band reaches (px) once thresholded at the sidecar's
- * boundary threshold. Calibrated on the synthetic hold-out (the estimate below against the true median
- * diameter, 4-30 px particles); training draws a 2 px band straddling each outline, the soft prediction
- * thresholded at 0.3 is wider.
+ * How far inside each outline the model's boundary band reaches (px) once thresholded at BAND_THRESHOLD.
+ * Calibrated on the synthetic hold-out (the estimate below against the true median diameter, 4-30 px
+ * particles); training draws a 2 px band straddling each outline, the soft prediction thresholded at 0.3 is
+ * wider.
  */
 const BAND_INSIDE_PX = 2;
+/**
+ * The boundary probability the band is read at: the calibration's, not the instance step's threshold, which
+ * is tuned for seeds and moves the band's width with it (1.7.0's 0.4 read packed 5 px particles as 12 px or
+ * more, so they were not upsampled and two images of 2000 such particles came out empty).
+ */
+const BAND_THRESHOLD = 0.3;
 
 /**
  * Particle diameter (px) read from the probability maps instead of the instances: a disc of diameter D whose
