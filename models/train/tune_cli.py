@@ -1,7 +1,7 @@
 """Choose the instance-step rules that need the whole TypeScript pipeline (the Python twin has no region merge
 and no resampled second pass): the distance-peak test, the region merges, the split by distance peaks and when
-small particles are upsampled and the foreground threshold, by running the shipped CLI on the hold-out for each
-combination and keeping the best. finalize.py's boundary threshold is kept.
+small particles are upsampled and the foreground and boundary thresholds, by running the shipped CLI on the
+hold-out for each combination and keeping the best.
 
   /usr/bin/python3 models/train/tune_cli.py --data ../shared/data [--write]
 
@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 
 from eval_cli import ROOT, min_area_of, run_cli, score, stage, update_sidecar  # noqa: E402
 
-SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # the base: its boundary threshold and all but the rules
+SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # the base: all but the rules
 ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
 
 # Each hold-out source weighs the same, so real micrographs (EMPS SEM/TEM figures, msa TEM) weigh twice the
@@ -39,7 +39,13 @@ GRID = {
     # small particles, and those whose maps were resampled back from the upsampled pass, peak below 0.6.
     # 1.4.1's grid (x split 0.3 / 0.4 / 0.5): 0.6 lost at every split by 0.007-0.008 of the score; left out since.
     # 1.5.0 (new weights, EMPS precision 0.80 -> 0.74 at 1.4.2's rules) searches 0.4 / 0.5 / 0.6 again.
-    "foreground": (0.4, 0.5, 0.6),
+    # 1.6.0's grid: 0.4 lost at every peak and split (score 0.876-0.884 against 0.887-0.890); left out since.
+    "foreground": (0.5, 0.6),
+    # Boundary threshold (seeds are foreground pixels below it; the weak-ridge merge joins regions whose shared
+    # border stays below (1 + it) / 2). finalize.py's Python twin chose 0.3 until synthetic generator version 4,
+    # whose noisier clean TEM image of the e2e counts had 1.6.0 cut its thin rods across (50 of 45 at 0.3,
+    # 47 at 0.4 or 0.5), so the grid searches it.
+    "boundary": (0.3, 0.4),
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
@@ -47,7 +53,8 @@ GRID = {
     # at every foreground threshold (0.4-0.6) and split (EMPS F1 up to 0.88, synthetic down 0.003-0.005), so the
     # grid that chose 1.4.1's rules (foreground x split) left it out.
     # 1.5.0 searches 0.6 beside 0.55 again: its weights let more ground texture through at 1.4.2's rules.
-    "distancePeak": (0.55, 0.6),
+    # 1.5.0's and 1.6.0's grids: 0.55 lost at every foreground threshold and split (by 0.004-0.013); left out.
+    "distancePeak": (0.6,),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,
@@ -106,7 +113,7 @@ def cli_counts(out):
 
 def apply(sc, rules):
     """The sidecar `sc` with `rules` (one grid point) in place of its instance-step settings."""
-    th = {"foreground": rules["foreground"], "boundary": sc["thresholds"]["boundary"]}
+    th = {"foreground": rules["foreground"], "boundary": rules["boundary"]}
     if rules["distancePeak"]:
         th["distancePeak"] = rules["distancePeak"]
         if rules["distancePeakDiameterPx"]:
