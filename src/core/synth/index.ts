@@ -294,7 +294,7 @@ function temStyle(rng: Rng): TemStyle {
   };
 }
 
-/** Mean level of particle pixels and of ground pixels as drawn, before any artefact. */
+/** Mean level of the particle pixels and of the ground pixels of `img` (labels as drawn). */
 function drawnLevels(img: Float32Array, labels: Int32Array): { particles: number; ground: number } {
   let ps = 0;
   let pn = 0;
