@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { parseSynthArgs, runSynthCommand, synthJob } from '../src/cli/synth-command';
+import { distanceTransform } from '../src/core/segment/distance';
 import { jpegArtefacts } from '../src/core/synth/artefacts';
 import { generateDemoImage, generateSynthetic, type SynthResult } from '../src/core/synth/index';
 import { Rng } from '../src/core/synth/prng';
@@ -39,30 +40,16 @@ function polarityMeans(r: SynthResult): { fg: number; bg: number } {
 /**
  * Contrast-to-noise ratio as an annotator meets it: particles' mean grey against the ground within
  * 3 px of them (local, so uneven illumination cancels), over the pixel noise of the open ground
- * (differences of horizontal neighbours at least 3 px from any particle, so texture and light drop
+ * (differences of horizontal neighbours more than 3 px from any particle, so texture and light drop
  * out; meant for images drawn without blur, where that noise is white).
  */
 function localCnr(r: SynthResult): number {
   const { data, width: W, height: H } = r.image;
   const lab = r.instances.data;
-  const dist = new Uint8Array(W * H).fill(255);
-  for (let i = 0; i < W * H; i++) if (lab[i] !== 0) dist[i] = 0;
-  // chessboard distance to the nearest particle, capped at 4
-  for (let pass = 0; pass < 4; pass++) {
-    for (let y = 0; y < H; y++) {
-      for (let x = 0; x < W; x++) {
-        const i = y * W + x;
-        if (dist[i] !== 255) continue;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const yy = y + dy;
-            const xx = x + dx;
-            if (yy >= 0 && yy < H && xx >= 0 && xx < W && dist[yy * W + xx] === pass) dist[i] = pass + 1;
-          }
-        }
-      }
-    }
-  }
+  const ground = new Uint8Array(W * H);
+  for (let i = 0; i < W * H; i++) ground[i] = lab[i] === 0 ? 1 : 0;
+  // Euclidean distance to the nearest particle (0 on particles)
+  const dist = distanceTransform(ground, W, H);
   let fs = 0;
   let fn = 0;
   let rs = 0;
