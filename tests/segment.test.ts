@@ -4,6 +4,7 @@ import { sidecarProblem, type InferenceBackend, type ModelSidecar } from '../src
 import {
   bandDiameter,
   chooseScale,
+  needsProbe,
   particleSizes,
   segmentWithModel,
 } from '../src/core/segment/model-segment';
@@ -681,6 +682,80 @@ describe('model step with resampling to the trained size range', () => {
     }
   });
 
+  it('probes a crop at twice the scale when the first pass sees too little to size the particles', async () => {
+    // A fake model that sees only dark blobs holding a 5 x 5 square (an opening), with a band 2 px inside their
+    // outline: particles about 4 px across vanish at native scale and show at 2x.
+    let seen = 0;
+    const opening: InferenceBackend = {
+      name: 'opening',
+      async run(input, th, tw) {
+        seen += input.length;
+        const square = (src: (x: number, y: number) => boolean, every: boolean) => {
+          const out = new Uint8Array(th * tw);
+          for (let y = 0; y < th; y++)
+            for (let x = 0; x < tw; x++) {
+              let hit = every;
+              for (let dy = -2; dy <= 2 && hit === every; dy++)
+                for (let dx = -2; dx <= 2 && hit === every; dx++) hit = src(x + dx, y + dy);
+              out[y * tw + x] = hit ? 1 : 0;
+            }
+          return out;
+        };
+        const inside = (x: number, y: number) => x >= 0 && y >= 0 && x < tw && y < th;
+        const core = square((x, y) => inside(x, y) && input[y * tw + x] < 0.5, true);
+        const seenDark = square((x, y) => inside(x, y) && core[y * tw + x] === 1, false);
+        const interior = square((x, y) => !inside(x, y) || seenDark[y * tw + x] === 1, true);
+        const fg = new Float32Array(input.length);
+        const bd = new Float32Array(input.length);
+        for (let i = 0; i < fg.length; i++) {
+          fg[i] = seenDark[i] ? 0.9 : 0.1;
+          bd[i] = seenDark[i] && !interior[i] ? 0.9 : 0.1;
+        }
+        return { fg, bd };
+      },
+      async dispose() {},
+    };
+    const sc = sidecar([8, 100]);
+    const r = await segment(sc, opening);
+    expect(r.scale).toBe(4); // the sidecar's default cap
+    expect(r.labels.count).toBe(n);
+    expect(r.warnings.join(' ')).toMatch(/px across, outside the 8-100 px .* inference ran at 4\.00x scale/);
+    // a blank image: the probe finds nothing either, and the native scale stands
+    seen = 0;
+    const blank = await segment(sc, opening, new Float32Array(w * h).fill(0.9));
+    expect(blank.scale).toBe(1);
+    expect(blank.labels.count).toBe(0);
+    expect(seen).toBeGreaterThan(4 * w * h); // the probe did run
+    // particles the first pass finds at a size in range need no probe
+    const big = new Float32Array(w * h).fill(0.9);
+    let count = 0;
+    for (let y = 20; y < h - 15; y += 30)
+      for (let x = 20; x < w - 15; x += 30) {
+        drawDisc(big, w, x, y, 9, 0.1);
+        count++;
+      }
+    seen = 0;
+    const fine = await segment(sc, opening, big);
+    expect(fine.scale).toBe(1);
+    expect(fine.labels.count).toBe(count);
+    expect(seen).toBeLessThan(2 * w * h);
+  });
+
+  it('asks for a probe only when the first pass neither calls the particles small nor vouches for their size', () => {
+    const range: [number, number] = [12, 300];
+    // nothing seen, or too little foreground for the band
+    expect(needsProbe({ count: 0, median: NaN, areaMedian: NaN, bandDiameter: NaN }, range)).toBe(true);
+    // texture read as a few small specks and one large clump, with a band that looks ordinary
+    expect(needsProbe({ count: 22, median: 6.8, areaMedian: 137, bandDiameter: 12.2 }, range)).toBe(true);
+    // already called small by the band: upsampled anyway
+    expect(needsProbe({ count: 3, median: 7, areaMedian: 7, bandDiameter: 8 }, range)).toBe(false);
+    // enough particles in range
+    expect(needsProbe({ count: 13, median: 24.7, areaMedian: 26, bandDiameter: 16.5 }, range)).toBe(false);
+    expect(needsProbe({ count: 5, median: 40, areaMedian: 45, bandDiameter: NaN }, range)).toBe(false);
+    // too few to vouch for anything
+    expect(needsProbe({ count: 4, median: 40, areaMedian: 45, bandDiameter: 30 }, range)).toBe(true);
+  });
+
   it('one sidecar check for the app and the CLI names what is wrong', () => {
     expect(sidecarProblem(sidecar([12, 300]))).toBeNull();
     expect(sidecarProblem(null)).toBe('not an object');
@@ -779,6 +854,54 @@ describe('model step with resampling to the trained size range', () => {
     const apart = await run();
     expect(apart.scale).toBe(merged.scale);
     expect(apart.labels.count).toBe(2 * nPairs);
+  });
+
+  it('splits by the distance saddle in the upsampled pass at distanceSplitUpsampled', async () => {
+    // Pairs of touching squares joined by a grey contact line; a fake model sees both as foreground with no
+    // boundary, and a distance map that dips to DIP on the grey: a saddle shallower than the split of 0.4.
+    const pw = 160;
+    const ph = 96;
+    const pairs = new Float32Array(pw * ph).fill(0.9);
+    let nPairs = 0;
+    for (let y = 8; y + 6 < ph; y += 16)
+      for (let x = 8; x + 12 < pw; x += 20) {
+        for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 12; dx++) pairs[(y + dy) * pw + x + dx] = 0.1;
+        for (let dy = 0; dy < 5; dy++) pairs[(y + dy) * pw + x + 5] = pairs[(y + dy) * pw + x + 6] = 0.35;
+        nPairs++;
+      }
+    const DIP = 0.7;
+    const dipping: InferenceBackend = {
+      name: 'dipping',
+      async run(input) {
+        const fg = new Float32Array(input.length);
+        const dist = new Float32Array(input.length);
+        for (let i = 0; i < input.length; i++)
+          if (input[i] < 0.5) {
+            fg[i] = 0.9;
+            dist[i] = input[i] > 0.25 ? DIP : 1;
+          }
+        return { fg, bd: new Float32Array(input.length), dist };
+      },
+      async dispose() {},
+    };
+    const sc = sidecar([16, 100]);
+    sc.outputs.push({ name: 'dist', kind: 'distance' });
+    sc.thresholds.distanceSplit = 0.4;
+    sc.thresholds.fragmentShare = 2;
+    sc.thresholds.merge = 0;
+    const run = () => segment(sc, dipping, pairs, pw, ph);
+    const native = await run();
+    expect(native.scale).toBeGreaterThan(1);
+    expect(native.labels.count).toBe(nPairs);
+    sc.thresholds.distanceSplitUpsampled = 0.2;
+    const split = await run();
+    expect(split.scale).toBe(native.scale);
+    expect(split.labels.count).toBe(2 * nPairs);
+    // a pass at native scale keeps distanceSplit
+    const inRange = { ...sc, diameterRangePx: [2, 100] as [number, number] };
+    const kept = await segment(inRange, dipping, pairs, pw, ph);
+    expect(kept.scale).toBe(1);
+    expect(kept.labels.count).toBe(nPairs);
   });
 
   it('reads the distance output and drops centreless regions when the sidecar sets distancePeak', async () => {
@@ -888,6 +1011,11 @@ describe('model step with resampling to the trained size range', () => {
     expect(
       chooseScale({ count: 50, median: 5, areaMedian: 5, bandDiameter: 20 }, [12, 300], 1e4, 16, 2),
     ).toBe(1);
+    // many instances well inside the range overrule a band that textured particles widen
+    const textured = { count: 100, median: 27.7, areaMedian: 29, bandDiameter: 9.2 };
+    expect(chooseScale(textured, [12, 300], 1e4, 16, 2)).toBe(1);
+    expect(chooseScale({ ...textured, count: 4 }, [12, 300], 1e4, 16, 2)).toBeCloseTo(16 / 9.2, 5);
+    expect(chooseScale({ ...textured, median: 17 }, [12, 300], 1e4, 16, 2)).toBeCloseTo(16 / 9.2, 5);
     // large particles are still judged by the instances
     expect(
       chooseScale({ count: 6, median: 600, areaMedian: 650, bandDiameter: 150 }, [12, 300], 1e6),

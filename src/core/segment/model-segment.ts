@@ -5,6 +5,8 @@
  * from the instances: see chooseScale), the image is resampled so they fall inside,
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
+ * When the first pass can say neither (it saw almost nothing, or only ground texture), a probe at twice the
+ * scale on a centre crop reads the band instead (see needsProbe).
  */
 import type { GreyF32, LabelImage } from '../raster';
 import { resizeBilinear } from '../resize';
@@ -57,12 +59,14 @@ export async function segmentWithModel(
     warnings.push('the model has no boundary output: touching particles are split by the distance watershed');
   const peak = sidecar.thresholds.distancePeak;
   const distanceSplit = sidecar.thresholds.distanceSplit ?? 0;
-  const needsDistance = peak !== undefined || (opts.split && distanceSplit > 0);
+  const splitUpsampled = sidecar.thresholds.distanceSplitUpsampled ?? distanceSplit;
+  const needsDistance = peak !== undefined || (opts.split && Math.max(distanceSplit, splitUpsampled) > 0);
   const dName = needsDistance ? (sidecar.outputs.find((o) => o.kind === 'distance')?.name ?? null) : null;
   if (needsDistance && !dName)
     warnings.push(
       'the model sidecar sets a distance peak or split but the model has no distance output: not applied',
     );
+  const range = sidecar.diameterRangePx;
   const wanted = [fgName, ...(bName ? [bName] : []), ...(dName ? [dName] : [])];
   const tileOpts = {
     tileSize: sidecar.tile.size,
@@ -81,7 +85,7 @@ export async function segmentWithModel(
     instancesFromProbabilities(fg, bnd, W, H, {
       distance: dist,
       minDistancePeak: dist ? (s > 1 ? (sidecar.thresholds.distancePeakUpsampled ?? peak) : peak) : undefined,
-      distanceSplit,
+      distanceSplit: s > 1 ? splitUpsampled : distanceSplit,
       distancePeakDiameterPx: sidecar.thresholds.distancePeakDiameterPx,
       mergeThreshold: sidecar.thresholds.merge,
       mergeThresholdComparable: s > 1 ? sidecar.thresholds.mergeUpsampled : undefined,
@@ -96,32 +100,52 @@ export async function segmentWithModel(
       blocked: opts.blocked,
     });
 
+  // Kept for the probe pass (see probeBand): a small copy, so the full normalised image can go now.
+  const probeCrop = range ? centreCrop(norm, PROBE_SIDE) : null;
   let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
   norm = null;
   opts.onInstances?.();
   let labels = toLabels(maps[fgName], bName ? maps[bName] : null, dName ? maps[dName] : null);
-  const range = sidecar.diameterRangePx;
+  // Enough foreground for a few particles at the lower bound: less says nothing about their size.
+  const minForeground = range ? (MIN_PARTICLES_FOR_SCALE * Math.PI * range[0] * range[0]) / 4 : 0;
   const band =
     range && bName
-      ? bandDiameter(
-          maps[fgName],
-          maps[bName],
-          sidecar.thresholds.foreground,
-          BAND_THRESHOLD,
-          (MIN_PARTICLES_FOR_SCALE * Math.PI * range[0] * range[0]) / 4,
-        )
+      ? bandDiameter(maps[fgName], maps[bName], sidecar.thresholds.foreground, BAND_THRESHOLD, minForeground)
       : NaN;
   maps = null;
   if (!range) return { labels, scale: 1, warnings };
 
   const sizes = particleSizes(labels);
   const ev = { ...sizes, bandDiameter: band };
-  const scale = chooseScale(ev, range, W * H, sidecar.resampleTargetPx, sidecar.maxUpscale);
+  const target = sidecar.resampleTargetPx;
+  let scale = chooseScale(ev, range, W * H, target, sidecar.maxUpscale);
+  let typical = scale > 1 && band > 0 ? band : sizes.median;
+  if (scale === 1 && probeCrop && bName && needsProbe(ev, range)) {
+    const up = resizeBilinear(probeCrop, probeCrop.width * PROBE_SCALE, probeCrop.height * PROBE_SCALE);
+    const pm = await runTiled(backend, up, { ...tileOpts, onTile: undefined });
+    const probe =
+      bandDiameter(
+        pm[fgName],
+        pm[bName],
+        sidecar.thresholds.foreground,
+        BAND_THRESHOLD,
+        minForeground * PROBE_SCALE * PROBE_SCALE,
+      ) / PROBE_SCALE;
+    if (probe < PROBE_SMALL_SHARE * range[0]) {
+      scale = chooseScale(
+        { count: 0, median: NaN, areaMedian: NaN, bandDiameter: probe },
+        range,
+        W * H,
+        target,
+        sidecar.maxUpscale,
+      );
+      typical = probe;
+    }
+  }
   if (scale === 1) return { labels, scale, warnings };
 
   const sw = Math.max(1, Math.round(W * scale));
   const sh = Math.max(1, Math.round(H * scale));
-  const typical = scale > 1 && band > 0 ? band : sizes.median;
   let scaled: GreyF32 | null = resizeBilinear(image(), sw, sh);
   let scaledMaps: Record<string, Float32Array> | null = await runTiled(backend, scaled, tileOpts);
   scaled = null;
@@ -210,6 +234,48 @@ export function bandDiameter(
   return (2 * BAND_INSIDE_PX) / (1 - Math.sqrt(inner / fore));
 }
 
+/** Side (native px) of the centre crop the probe pass looks at, and the scale it runs at. */
+const PROBE_SIDE = 256;
+const PROBE_SCALE = 2;
+/**
+ * The probe calls the particles small only below this share of the lower bound: it sees one crop, and a
+ * textured ground read at twice its size can pass for small particles, so only a clear verdict counts.
+ */
+const PROBE_SMALL_SHARE = 0.6;
+
+/**
+ * Whether the first pass leaves the particles' size open: it did not call them small, but neither did it find
+ * enough particles of at least the lower bound to vouch for the native scale. That is what dense, faint
+ * particles of a few pixels look like at native scale: the model sees almost none of them (no band to read), or
+ * only the ground's texture, whose clumps read as ordinary particles. Then a probe at twice the scale decides.
+ */
+export function needsProbe(ev: SizeEvidence, range: [number, number]): boolean {
+  if (ev.bandDiameter < range[0]) return false;
+  return !(ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median >= range[0]);
+}
+
+/** The centre `side` x `side` window of `g` (all of a smaller side), copied. */
+function centreCrop(g: GreyF32, side: number): GreyF32 {
+  const w = Math.min(side, g.width);
+  const h = Math.min(side, g.height);
+  const x0 = (g.width - w) >> 1;
+  const y0 = (g.height - h) >> 1;
+  const data = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const o = (y0 + y) * g.width + x0;
+    data.set(g.data.subarray(o, o + w), y * w);
+  }
+  return { width: w, height: h, data };
+}
+
+/**
+ * Enough particles found with a median this many times the lower bound overrule a band that calls them small:
+ * particles with textured interiors (or on a textured ground) grow band inside, and upsampling turned their
+ * texture into hundreds of false particles. The margin is wide because crowded small particles found as clumps
+ * look ordinary-sized (on the synthetic hold-out: up to 1.1x the bound for particles of 8 px).
+ */
+const OVERRULE_BAND = 1.5;
+
 /** What the first pass says about the particles' size. */
 export interface SizeEvidence {
   /** Particles found. */
@@ -224,10 +290,11 @@ export interface SizeEvidence {
 
 /**
  * Scale that brings the typical diameter inside `range`, or 1 when it already is inside or cannot be
- * estimated. Small particles are judged by the band diameter when there is one (else by the instances' median,
- * and only when most of the particle area is small too, so a few large particles among specks of ground texture
- * do not trigger it) and brought to `smallTarget` (by default twice the lower bound), upsampling at most `maxUp`;
- * large ones by the instances' median, brought to two thirds of the upper bound.
+ * estimated. Small particles are judged by the band diameter when there is one and enough instances well inside
+ * the range do not overrule it (else by the instances' median, and only when most of the particle area is small
+ * too, so a few large particles among specks of ground texture do not trigger it) and brought to `smallTarget`
+ * (by default twice the lower bound), upsampling at most `maxUp`; large ones by the instances' median, brought
+ * to two thirds of the upper bound.
  */
 export function chooseScale(
   ev: SizeEvidence,
@@ -237,7 +304,7 @@ export function chooseScale(
   maxUp = 4,
 ): number {
   const enough = ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median > 0;
-  const hasBand = !Number.isNaN(ev.bandDiameter);
+  const hasBand = !Number.isNaN(ev.bandDiameter) && !(enough && ev.median >= OVERRULE_BAND * range[0]);
   const small = hasBand ? ev.bandDiameter : enough && ev.areaMedian < range[0] ? ev.median : Infinity;
   let s: number;
   if (small < range[0]) s = Math.min(Math.max(smallTarget, range[0]), range[1]) / small;

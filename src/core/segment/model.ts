@@ -77,6 +77,12 @@ export interface ModelSidecar {
      */
     distanceSplit?: number;
     /**
+     * distanceSplit for the pass run upsampled because the particles are small (default distanceSplit): its
+     * maps are resampled back to the image, which flattens the distance peaks of particles a few pixels across
+     * more than the saddles between them, so the relative saddle depth that splits them is lower.
+     */
+    distanceSplitUpsampled?: number;
+    /**
      * When this share (0.5-1) of the detected particle area is brighter than its surroundings (or darker),
      * detections of the other contrast are dropped (unset = off; the user can keep them): see
      * segment/contrast-filter.ts.
@@ -130,6 +136,7 @@ export function sidecarProblem(s: unknown): string | null {
     'distancePeak',
     'distancePeakUpsampled',
     'distanceSplit',
+    'distanceSplitUpsampled',
     'merge',
     'mergeUpsampled',
   ] as const) {
