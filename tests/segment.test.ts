@@ -720,6 +720,22 @@ describe('model step with resampling to the trained size range', () => {
     expect(r.scale).toBe(4); // the sidecar's default cap
     expect(r.labels.count).toBe(n);
     expect(r.warnings.join(' ')).toMatch(/px across, outside the 8-100 px .* inference ran at 4\.00x scale/);
+    // a row of particles the first pass sees, among many it does not: their band calls for about 2.8x, the
+    // probe's (where the small ones show too) for the cap
+    const mixed = new Float32Array(w * h).fill(0.9);
+    const medium = [15, 39, 63, 87, 111, 135, 159, 183];
+    let seenTiny = 0;
+    for (let y = 10; y < h - 5; y += 12)
+      for (let x = 10; x < w - 5; x += 12)
+        if (!medium.some((mx) => Math.abs(x - mx) < 10 && Math.abs(y - 60) < 10)) {
+          drawDisc(mixed, w, x, y, 2, 0.1);
+          seenTiny++;
+        }
+    for (const mx of medium) drawDisc(mixed, w, mx, 60, 3.5, 0.1);
+    const both = await segment(sc, opening, mixed);
+    expect(both.scale).toBe(4);
+    expect(both.labels.count).toBe(seenTiny + medium.length);
+    expect(both.warnings.join(' ')).toMatch(/about [23]\.\d px across/);
     // a blank image: the probe finds nothing either, and the native scale stands
     seen = 0;
     const blank = await segment(sc, opening, new Float32Array(w * h).fill(0.9));
@@ -741,14 +757,14 @@ describe('model step with resampling to the trained size range', () => {
     expect(seen).toBeLessThan(2 * w * h);
   });
 
-  it('asks for a probe only when the first pass neither calls the particles small nor vouches for their size', () => {
+  it('asks for a probe unless the first pass found enough particles in range to vouch for their size', () => {
     const range: [number, number] = [12, 300];
     // nothing seen, or too little foreground for the band
     expect(needsProbe({ count: 0, median: NaN, areaMedian: NaN, bandDiameter: NaN }, range)).toBe(true);
     // texture read as a few small specks and one large clump, with a band that looks ordinary
     expect(needsProbe({ count: 22, median: 6.8, areaMedian: 137, bandDiameter: 12.2 }, range)).toBe(true);
-    // already called small by the band: upsampled anyway
-    expect(needsProbe({ count: 3, median: 7, areaMedian: 7, bandDiameter: 8 }, range)).toBe(false);
+    // called small by a band that texture widens: the probe may read them smaller still
+    expect(needsProbe({ count: 41, median: 7.3, areaMedian: 174, bandDiameter: 11.7 }, range)).toBe(true);
     // enough particles in range
     expect(needsProbe({ count: 13, median: 24.7, areaMedian: 26, bandDiameter: 16.5 }, range)).toBe(false);
     expect(needsProbe({ count: 5, median: 40, areaMedian: 45, bandDiameter: NaN }, range)).toBe(false);

@@ -45,7 +45,8 @@ GRID = {
     # border stays below (1 + it) / 2). finalize.py's Python twin chose 0.3 until synthetic generator version 4,
     # whose noisier clean TEM image of the e2e counts had 1.6.0 cut its thin rods across (50 of 45 at 0.3,
     # 47 at 0.4 or 0.5), so the grid searches it.
-    "boundary": (0.3, 0.4),
+    # 1.6.1's and 1.7.0's grids: every t_b 0.3 point lost or failed the counts; 1.8.0's grid keeps 0.4 only.
+    "boundary": (0.4,),
     # 1.2.0's grid also had 0.0 (EMPS F1 0.63: ground texture kept) and 0.45 (EMPS 0.71); both lost. With the
     # contrast filter (1.3.1) 0.45 and 0.4 still lose: EMPS 0.861 -> 0.800 / 0.774 for synthetic +0.002, and
     # sem-a counts 32 / 35 of 28 (thin rods lose their centre at 0.55, though: a TEM rod image finds 43 of 109).
@@ -54,7 +55,8 @@ GRID = {
     # grid that chose 1.4.1's rules (foreground x split) left it out.
     # 1.5.0 searches 0.6 beside 0.55 again: its weights let more ground texture through at 1.4.2's rules.
     # 1.5.0's and 1.6.0's grids: 0.55 lost at every foreground threshold and split (by 0.004-0.013); left out.
-    "distancePeak": (0.6,),
+    # 1.8.0 (stage 11's weights: EMPS precision 0.83 -> 0.78 at 1.7.0's rules) searches 0.65 beside 0.6.
+    "distancePeak": (0.6, 0.65),
     # An earlier grid (1.1.0) also had a 12 px diameter ramp for the peak (lost on EMPS); not searched again.
     "distancePeakDiameterPx": (0.0,),
     # Region merges: 1.2.0's grid had both at their defaults (weak ridge below (1 + boundary threshold) / 2,

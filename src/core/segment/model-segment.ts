@@ -37,6 +37,8 @@ export interface ModelSegmentResult {
 const MIN_PARTICLES_FOR_SCALE = 5;
 /** Largest resampled image (pixels): upsampling a big image must not blow the memory budget. */
 const MAX_SCALED_PIXELS = 64e6;
+/** Upscale cap when the sidecar sets none (chooseScale's default). */
+const MAX_UPSCALE = 4;
 
 /**
  * `image` hands over the normalised image: called once for the first pass, and again only if a resampled
@@ -120,7 +122,8 @@ export async function segmentWithModel(
   const target = sidecar.resampleTargetPx;
   let scale = chooseScale(ev, range, W * H, target, sidecar.maxUpscale);
   let typical = scale > 1 && band > 0 ? band : sizes.median;
-  if (scale === 1 && probeCrop && bName && needsProbe(ev, range)) {
+  // The probe can only raise the scale, so it is not run once the cap is reached.
+  if (probeCrop && bName && scale < (sidecar.maxUpscale ?? MAX_UPSCALE) && needsProbe(ev, range)) {
     const up = resizeBilinear(probeCrop, probeCrop.width * PROBE_SCALE, probeCrop.height * PROBE_SCALE);
     const pm = await runTiled(backend, up, { ...tileOpts, onTile: undefined });
     const probe =
@@ -132,14 +135,17 @@ export async function segmentWithModel(
         minForeground * PROBE_SCALE * PROBE_SCALE,
       ) / PROBE_SCALE;
     if (probe < PROBE_SMALL_SHARE * range[0]) {
-      scale = chooseScale(
+      const probed = chooseScale(
         { count: 0, median: NaN, areaMedian: NaN, bandDiameter: probe },
         range,
         W * H,
         target,
         sidecar.maxUpscale,
       );
-      typical = probe;
+      if (probed > scale) {
+        scale = probed;
+        typical = probe;
+      }
     }
   }
   if (scale === 1) return { labels, scale, warnings };
@@ -244,13 +250,14 @@ const PROBE_SCALE = 2;
 const PROBE_SMALL_SHARE = 0.6;
 
 /**
- * Whether the first pass leaves the particles' size open: it did not call them small, but neither did it find
- * enough particles of at least the lower bound to vouch for the native scale. That is what dense, faint
- * particles of a few pixels look like at native scale: the model sees almost none of them (no band to read), or
- * only the ground's texture, whose clumps read as ordinary particles. Then a probe at twice the scale decides.
+ * Whether the first pass leaves the particles' size open: it did not find enough particles of at least the lower
+ * bound to vouch for their size. That is what dense, faint particles of a few pixels look like at native
+ * scale: the model sees almost none of them (no band to read), or mostly the ground's texture, whose clumps
+ * read as ordinary particles or widen the band (1.8.0's weights read 2286 faint 4 px particles as 11.7 px, so
+ * upsampled them only 1.4x). Then a probe at twice the scale reads the band again, and the smaller reading
+ * sets the scale.
  */
 export function needsProbe(ev: SizeEvidence, range: [number, number]): boolean {
-  if (ev.bandDiameter < range[0]) return false;
   return !(ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median >= range[0]);
 }
 
@@ -301,7 +308,7 @@ export function chooseScale(
   range: [number, number],
   pixels: number,
   smallTarget = 2 * range[0],
-  maxUp = 4,
+  maxUp = MAX_UPSCALE,
 ): number {
   const enough = ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median > 0;
   const hasBand = !Number.isNaN(ev.bandDiameter) && !(enough && ev.median >= OVERRULE_BAND * range[0]);
