@@ -5,8 +5,8 @@
  * from the instances: see chooseScale), the image is resampled so they fall inside,
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
- * When the first pass can say neither (it saw almost nothing, or only ground texture), a probe at twice the
- * scale on a centre crop reads the band instead (see needsProbe).
+ * When the first pass cannot vouch for the size (it saw almost nothing, or mostly ground texture), a probe at
+ * twice the scale on a centre crop reads the band again and may raise the scale (see needsProbe).
  */
 import type { GreyF32, LabelImage } from '../raster';
 import { resizeBilinear } from '../resize';
@@ -102,7 +102,7 @@ export async function segmentWithModel(
       blocked: opts.blocked,
     });
 
-  // Kept for the probe pass (see probeBand): a small copy, so the full normalised image can go now.
+  // Kept for the probe pass (see needsProbe): a small copy, so the full normalised image can go now.
   const probeCrop = range ? centreCrop(norm, PROBE_SIDE) : null;
   let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
   norm = null;
@@ -255,7 +255,7 @@ const PROBE_SMALL_SHARE = 0.6;
  * scale: the model sees almost none of them (no band to read), or mostly the ground's texture, whose clumps
  * read as ordinary particles or widen the band (1.8.0's weights read 2286 faint 4 px particles as 11.7 px, so
  * upsampled them only 1.4x). Then a probe at twice the scale reads the band again, and the smaller reading
- * sets the scale.
+ * sets the scale (the larger of the two scales).
  */
 export function needsProbe(ev: SizeEvidence, range: [number, number]): boolean {
   return !(ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median >= range[0]);
