@@ -792,6 +792,9 @@ describe('model step with resampling to the trained size range', () => {
     expect(bad((s) => (s.thresholds.distanceSplit = -0.1))).toBe(
       'thresholds.distanceSplit must be between 0 and 1',
     );
+    expect(bad((s) => (s.thresholds.distanceSplitUpsampled = 2))).toBe(
+      'thresholds.distanceSplitUpsampled must be between 0 and 1',
+    );
     expect(bad((s) => (s.thresholds.mergeUpsampled = 1.5))).toBe(
       'thresholds.mergeUpsampled must be between 0 and 1',
     );
