@@ -827,21 +827,23 @@ describe('model step with resampling to the trained size range', () => {
     expect(lenient.labels.count).toBe(n);
   });
 
+  // Pairs of touching dark squares (5 x 12 px) whose contact is a grey line 2 px wide, on a bright ground.
+  const pw = 160;
+  const ph = 96;
+  const pairs = new Float32Array(pw * ph).fill(0.9);
+  let nPairs = 0;
+  for (let y = 8; y + 6 < ph; y += 16)
+    for (let x = 8; x + 12 < pw; x += 20) {
+      for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 12; dx++) pairs[(y + dy) * pw + x + dx] = 0.1;
+      for (let dy = 0; dy < 5; dy++) pairs[(y + dy) * pw + x + 5] = pairs[(y + dy) * pw + x + 6] = 0.35;
+      nPairs++;
+    }
+
   it('keeps touching pairs apart in the upsampled pass only under mergeUpsampled', async () => {
     // Pairs of touching squares whose contact is a grey line 2 px wide; a fake model draws a 0.6 boundary band
     // along the outlines and wherever it sees that grey (at any scale). The maps' resampling back to the image
     // smooths the contact ridge below the weak-ridge merge threshold ((1 + 0.3) / 2), so the merge joins each
     // pair again unless mergeUpsampled says otherwise.
-    const pw = 160;
-    const ph = 96;
-    const pairs = new Float32Array(pw * ph).fill(0.9);
-    let nPairs = 0;
-    for (let y = 8; y + 6 < ph; y += 16)
-      for (let x = 8; x + 12 < pw; x += 20) {
-        for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 12; dx++) pairs[(y + dy) * pw + x + dx] = 0.1;
-        for (let dy = 0; dy < 5; dy++) pairs[(y + dy) * pw + x + 5] = pairs[(y + dy) * pw + x + 6] = 0.35;
-        nPairs++;
-      }
     const ridge: InferenceBackend = {
       name: 'ridge',
       async run(input, th, tw) {
@@ -878,16 +880,6 @@ describe('model step with resampling to the trained size range', () => {
   it('splits by the distance saddle in the upsampled pass at distanceSplitUpsampled', async () => {
     // Pairs of touching squares joined by a grey contact line; a fake model sees both as foreground with no
     // boundary, and a distance map that dips to DIP on the grey: a saddle shallower than the split of 0.4.
-    const pw = 160;
-    const ph = 96;
-    const pairs = new Float32Array(pw * ph).fill(0.9);
-    let nPairs = 0;
-    for (let y = 8; y + 6 < ph; y += 16)
-      for (let x = 8; x + 12 < pw; x += 20) {
-        for (let dy = 0; dy < 5; dy++) for (let dx = 0; dx < 12; dx++) pairs[(y + dy) * pw + x + dx] = 0.1;
-        for (let dy = 0; dy < 5; dy++) pairs[(y + dy) * pw + x + 5] = pairs[(y + dy) * pw + x + 6] = 0.35;
-        nPairs++;
-      }
     const DIP = 0.7;
     const dipping: InferenceBackend = {
       name: 'dipping',
