@@ -103,7 +103,7 @@ export async function segmentWithModel(
     });
 
   // Kept for the probe pass (see needsProbe): a small copy, so the full normalised image can go now.
-  const probeCrop = range ? centreCrop(norm, PROBE_SIDE) : null;
+  const probeCrop = range && bName ? centreCrop(norm, PROBE_SIDE) : null;
   let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
   norm = null;
   opts.onInstances?.();
