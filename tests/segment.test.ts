@@ -6,6 +6,7 @@ import {
   chooseScale,
   needsProbe,
   particleSizes,
+  probeWindow,
   segmentWithModel,
 } from '../src/core/segment/model-segment';
 import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
@@ -736,6 +737,20 @@ describe('model step with resampling to the trained size range', () => {
     expect(both.scale).toBe(4);
     expect(both.labels.count).toBe(seenTiny + medium.length);
     expect(both.warnings.join(' ')).toMatch(/about [23]\.\d px across/);
+    // particles only along the left edge of an image whose centre is bare ground: the probe looks where they
+    // are (a centre crop read nothing, and none were found)
+    const ow = 400;
+    const oh = 300;
+    const edge = new Float32Array(ow * oh).fill(0.9);
+    let nEdge = 0;
+    for (let y = 10; y < oh - 5; y += 12)
+      for (let x = 10; x <= 58; x += 12) {
+        drawDisc(edge, ow, x, y, 2, 0.1);
+        nEdge++;
+      }
+    const offCentre = await segment(sc, opening, edge, ow, oh);
+    expect(offCentre.scale).toBe(4);
+    expect(offCentre.labels.count).toBe(nEdge);
     // a blank image: the probe finds nothing either, and the native scale stands
     seen = 0;
     const blank = await segment(sc, opening, new Float32Array(w * h).fill(0.9));
@@ -755,6 +770,28 @@ describe('model step with resampling to the trained size range', () => {
     expect(fine.scale).toBe(1);
     expect(fine.labels.count).toBe(count);
     expect(seen).toBeLessThan(2 * w * h);
+  });
+
+  it('puts the probe window where the image varies most, off the banner, near the centre when it is even', () => {
+    const W = 300;
+    const H = 200;
+    const g = { width: W, height: H, data: new Float32Array(W * H).fill(0.5) };
+    // an even image: the window on the block grid nearest the centre (86, 36)
+    expect(probeWindow(g, 128)).toEqual({ x: 96, y: 32, w: 128, h: 128 });
+    // a smaller image than the window: all of it
+    expect(probeWindow(g, 320)).toEqual({ x: 0, y: 0, w: 300, h: 200 });
+    // specks in the bottom-right corner pull the window there (clamped to the image)
+    for (let y = 150; y < 195; y += 6) for (let x = 250; x < 295; x += 6) drawDisc(g.data, W, x, y, 1.5, 0.1);
+    expect(probeWindow(g, 128)).toEqual({ x: 172, y: 72, w: 128, h: 128 });
+    // lettering in a banner across the top outweighs them, unless the banner is blocked
+    const blocked = new Uint8Array(W * H);
+    for (let y = 0; y < 40; y++)
+      for (let x = 0; x < W; x++) {
+        g.data[y * W + x] = (x >> 1) % 2 ? 1 : 0;
+        blocked[y * W + x] = 1;
+      }
+    expect(probeWindow(g, 128).y).toBe(0);
+    expect(probeWindow(g, 128, blocked)).toEqual({ x: 172, y: 72, w: 128, h: 128 });
   });
 
   it('asks for a probe unless the first pass found enough particles in range to vouch for their size', () => {

@@ -6,7 +6,8 @@
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
  * When the first pass cannot vouch for the size (it saw almost nothing, or mostly ground texture), a probe at
- * twice the scale on a centre crop reads the band again and may raise the scale (see needsProbe).
+ * twice the scale on the crop with the most contrast reads the band again and may raise the scale (see
+ * needsProbe, probeWindow).
  */
 import type { GreyF32, LabelImage } from '../raster';
 import { resizeBilinear } from '../resize';
@@ -103,7 +104,7 @@ export async function segmentWithModel(
     });
 
   // Kept for the probe pass (see needsProbe): a small copy, so the full normalised image can go now.
-  const probeCrop = range && bName ? centreCrop(norm, PROBE_SIDE) : null;
+  const probeCrop = range && bName ? crop(norm, probeWindow(norm, PROBE_SIDE, opts.blocked)) : null;
   let maps: Record<string, Float32Array> | null = await runTiled(backend, norm, tileOpts);
   norm = null;
   opts.onInstances?.();
@@ -240,7 +241,7 @@ export function bandDiameter(
   return (2 * BAND_INSIDE_PX) / (1 - Math.sqrt(inner / fore));
 }
 
-/** Side (native px) of the centre crop the probe pass looks at, and the scale it runs at. */
+/** Side (native px) of the crop the probe pass looks at (see probeWindow), and the scale it runs at. */
 const PROBE_SIDE = 256;
 const PROBE_SCALE = 2;
 /**
@@ -261,18 +262,81 @@ export function needsProbe(ev: SizeEvidence, range: [number, number]): boolean {
   return !(ev.count >= MIN_PARTICLES_FOR_SCALE && ev.median >= range[0]);
 }
 
-/** The centre `side` x `side` window of `g` (all of a smaller side), copied. */
-function centreCrop(g: GreyF32, side: number): GreyF32 {
-  const w = Math.min(side, g.width);
-  const h = Math.min(side, g.height);
-  const x0 = (g.width - w) >> 1;
-  const y0 = (g.height - h) >> 1;
-  const data = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const o = (y0 + y) * g.width + x0;
-    data.set(g.data.subarray(o, o + w), y * w);
+/** A window of an image: left, top, width, height (px). */
+export interface Window {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** Side (px) of the blocks probeWindow scores. */
+const PROBE_BLOCK = 32;
+
+/**
+ * The `side` x `side` window (all of a smaller side) whose grey levels vary most, on a grid of PROBE_BLOCK px,
+ * nearest the centre among equals. Particles are where the image varies: a centre crop of an image whose
+ * small particles lie off-centre saw only ground, read no band, and the particles were never upsampled.
+ * Variance is summed per block around each block's own mean, so uneven illumination adds little; pixels
+ * under the info banner (`blocked`) do not count, as its lettering would win.
+ */
+export function probeWindow(g: GreyF32, side: number, blocked?: Uint8Array): Window {
+  const { width: W, height: H, data } = g;
+  const w = Math.min(side, W);
+  const h = Math.min(side, H);
+  const bx = Math.ceil(W / PROBE_BLOCK);
+  const by = Math.ceil(H / PROBE_BLOCK);
+  const sum = new Float64Array(bx * by);
+  const sq = new Float64Array(bx * by);
+  const cnt = new Float64Array(bx * by);
+  for (let y = 0; y < H; y++) {
+    const row = ((y / PROBE_BLOCK) | 0) * bx;
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      if (blocked && blocked[i]) continue;
+      const b = row + ((x / PROBE_BLOCK) | 0);
+      const v = data[i];
+      sum[b] += v;
+      sq[b] += v * v;
+      cnt[b]++;
+    }
   }
-  return { width: w, height: h, data };
+  // per block: the sum of squared deviations from its own mean
+  const score = new Float64Array(bx * by);
+  for (let b = 0; b < score.length; b++) if (cnt[b] > 0) score[b] = sq[b] - (sum[b] * sum[b]) / cnt[b];
+  const kx = Math.ceil(w / PROBE_BLOCK);
+  const ky = Math.ceil(h / PROBE_BLOCK);
+  const cx = (W - w) / 2;
+  const cy = (H - h) / 2;
+  let best = { x: Math.round(cx), y: Math.round(cy), w, h };
+  let bestScore = -1;
+  let bestOff = Infinity;
+  for (let j = 0; j + ky <= by || j === 0; j++)
+    for (let i = 0; i + kx <= bx || i === 0; i++) {
+      let s = 0;
+      for (let jj = j; jj < Math.min(by, j + ky); jj++)
+        for (let ii = i; ii < Math.min(bx, i + kx); ii++) s += score[jj * bx + ii];
+      const x = Math.min(i * PROBE_BLOCK, W - w);
+      const y = Math.min(j * PROBE_BLOCK, H - h);
+      const off = Math.abs(x - cx) + Math.abs(y - cy);
+      // relative margin: float sums of equal content differ in their last bits
+      if (s > bestScore * (1 + 1e-9) || (s >= bestScore * (1 - 1e-9) && off < bestOff)) {
+        best = { x, y, w, h };
+        bestScore = s;
+        bestOff = off;
+      }
+    }
+  return best;
+}
+
+/** The window `r` of `g`, copied. */
+function crop(g: GreyF32, r: Window): GreyF32 {
+  const data = new Float32Array(r.w * r.h);
+  for (let y = 0; y < r.h; y++) {
+    const o = (r.y + y) * g.width + r.x;
+    data.set(g.data.subarray(o, o + r.w), y * r.w);
+  }
+  return { width: r.w, height: r.h, data };
 }
 
 /**
