@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
@@ -390,6 +390,10 @@ describe('saemi synth command', () => {
         .split('\n')
         .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(4);
+      // the set is marked whole last (training waits for it); a run that fails on its arguments leaves it be
+      expect(readFileSync(join(dir, 'READY'), 'utf8')).toBe('');
+      expect(await runSynthCommand(['--n', '4', '--out', dir, '--size', 'big'])).toBe(2);
+      expect(existsSync(join(dir, 'READY'))).toBe(true);
       for (const t of lines) {
         const img = decode(readFileSync(join(dir, t.image)));
         const mask = decode(readFileSync(join(dir, t.mask)));
@@ -421,6 +425,8 @@ describe('saemi synth command', () => {
       const args = ['--n', '5', '--seed', '11', '--size', '64..96', '--quiet'];
       expect(await runSynthCommand([...args, '--out', one])).toBe(0);
       expect(await runSynthCommand([...args, '--out', two, '--jobs', '2'])).toBe(0);
+      expect(existsSync(join(two, 'READY'))).toBe(true);
+      expect(readdirSync(two).filter((f) => f.includes('shard'))).toEqual([]);
       expect(readFileSync(join(two, 'truth.jsonl'), 'utf8')).toBe(
         readFileSync(join(one, 'truth.jsonl'), 'utf8'),
       );

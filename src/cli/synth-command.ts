@@ -5,8 +5,9 @@
  *               [--sem-fraction 0.55] [--bit-depth 8|16] [--jobs J]
  *
  * DIR/images/<i>.png (8- or 16-bit grey), DIR/masks/<i>.png (16-bit instance labels, 0 = background),
- * DIR/truth.jsonl (one JSON object per image, in index order). Image i depends only on (seed, i), so
- * shards and re-runs reproduce the same files.
+ * DIR/truth.jsonl (one JSON object per image, in index order), and last an empty DIR/READY: training
+ * (models/train/train.py) takes a set up only once it is there, so it may start while the set is being made.
+ * Image i depends only on (seed, i), so shards and re-runs reproduce the same files.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -267,6 +268,15 @@ export async function runSynthCommand(args: string[]): Promise<number> {
   a.out = resolve(a.out);
   mkdirSync(join(a.out, 'images'), { recursive: true });
   mkdirSync(join(a.out, 'masks'), { recursive: true });
+  const ready = join(a.out, 'READY');
+  // a folder being made again is not ready until it is whole again
+  if (!a.shard) rmSync(ready, { force: true });
+  const rc = await makePairs(a, args);
+  if (rc === 0 && !a.shard) writeFileSync(ready, '');
+  return rc;
+}
+
+async function makePairs(a: SynthArgs, args: string[]): Promise<number> {
   const start = Date.now();
   if (!a.shard) {
     // what made this folder, so a training run can cite it and anyone can regenerate it
