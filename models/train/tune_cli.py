@@ -7,8 +7,9 @@ hold-out for each combination and keeping the best.
 
 --write stores the chosen rules in models/saemi-unet.json (thresholds, diameterRangePx, resampleTargetPx,
 maxUpscale) with the whole grid under
-validation.cliTuning. Objective: mean instance F1 at IoU 0.5 over the EMPS, msa and synthetic hold-outs.
-Then run eval_cli.py --record for the final figures.
+validation.cliTuning. Objective: mean instance F1 at IoU 0.5 over the EMPS, msa and synthetic hold-outs; among
+points within TIE of the best, the higher synthetic F1 (see choose). Then run eval_cli.py --record for the final
+figures. --reselect chooses again from the grid the sidecar recorded, without running it.
 """
 
 import argparse
@@ -103,6 +104,25 @@ GRID = {
 COUNT_TOLERANCE = 0.05
 
 
+# Points whose score is within this of the best are a tie. The 1.8.0 and 1.9.0 grids' objective was flat across
+# the foreground threshold: t_f 0.5 and 0.6 0.0009 and 0.0007 apart (and 0.5 / 0.55 / 0.6 within 0.0006 on the
+# whole hold-out for 1.9.0), while one synthetic image moves the synthetic F1 by more than that.
+TIE = 0.001
+
+
+def choose(grid):
+    """The grid point to ship: best score among those that pass the e2e counts; within TIE of it, the one with
+    the highest synthetic F1. The synthetic hold-out is the source short of the model issue's target (F1 >= 0.90;
+    EMPS is far above its 0.70), so within a tie it decides (1.9.0: t_f 0.5 over 0.6, EMPS F1 -0.010 and
+    synthetic +0.009 on the whole hold-out). None when no point passes the counts."""
+    ok = [r for r in grid if r["countsOk"]]
+    if not ok:
+        return None
+    top = max(r["score"] for r in ok)
+    tied = [r for r in ok if r["score"] >= top - TIE - 1e-9]
+    return max(tied, key=lambda r: (r["synth"]["f1_iou50"], r["score"]))
+
+
 def stage_count_images(d):
     shutil.rmtree(d, ignore_errors=True)
     r = subprocess.run(["npx", "tsx", "models/train/count-images.ts", d], cwd=ROOT, capture_output=True, text=True)
@@ -155,14 +175,23 @@ def main():
     ap.add_argument("--synth-max", type=int, default=50, help="synthetic hold-out images per set")
     ap.add_argument("--threads", type=int, default=0, help="inference threads for the CLI (0: all cores)")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--reselect", action="store_true", help="choose from the sidecar's recorded grid, run nothing")
     a = ap.parse_args()
+    if a.reselect:
+        grid = json.load(open(SIDECAR))["validation"]["cliTuning"]["grid"]
+        best = choose(grid)
+        print("best", json.dumps(best))
+        if best is None:
+            raise SystemExit("no grid point passes the e2e counts: nothing written")
+        if a.write:
+            update_sidecar(lambda sc: write_choice(sc, best, grid, a.synth_max))
+        return
     split = json.load(open(os.path.join(HERE, "split.json")))
     sets = stage(split, a.data, a.work, a.synth_max)
     counts_dir = stage_count_images(os.path.join(a.work, "counts", "in"))
     count_truth = json.load(open(os.path.join(counts_dir, "truth.json")))
     base = json.load(open(SIDECAR))
     grid = []
-    best = None
     for vals in itertools.product(*GRID.values()):
         rules = dict(zip(GRID, vals))
         upsampled_peak = rules["distancePeakUpsampled"] is not None
@@ -190,22 +219,23 @@ def main():
         row["countsOk"] = all(abs(f - t) <= COUNT_TOLERANCE * t for f, t in row["counts"].values())
         grid.append(row)
         print(json.dumps(row), flush=True)
-        if row["countsOk"] and (best is None or row["score"] > best["score"]):
-            best = row
+    best = choose(grid)
     print("best", json.dumps(best))
     if best is None:
         raise SystemExit("no grid point passes the e2e counts: nothing written")
     if a.write:
+        update_sidecar(lambda sc: write_choice(sc, best, grid, a.synth_max))
 
-        def write(sc):
-            apply(sc, best["rules"])
-            sc.setdefault("validation", {})["cliTuning"] = {
-                "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set), "
-                "among rules that count the e2e images within %d %% (countsOk)" % (a.synth_max, COUNT_TOLERANCE * 100),
-                "grid": grid,
-            }
 
-        update_sidecar(write)
+def write_choice(sc, best, grid, synth_max):
+    """Put the chosen rules into sidecar `sc`, with the whole grid and how it was chosen."""
+    apply(sc, best["rules"])
+    sc.setdefault("validation", {})["cliTuning"] = {
+        "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set), "
+        "among rules that count the e2e images within %d %% (countsOk); within %.3f of the best, the higher "
+        "synthetic F1" % (synth_max, COUNT_TOLERANCE * 100, TIE),
+        "grid": grid,
+    }
 
 
 if __name__ == "__main__":
