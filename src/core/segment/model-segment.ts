@@ -6,7 +6,7 @@
  * inferred again, and the probability maps are resampled back, so labels always come out at the input's size.
  * This second pass (as Cellpose sizes its input) costs nothing when the first pass is already in range.
  * When the first pass cannot vouch for the size (it saw almost nothing, or mostly ground texture), a probe at
- * twice the scale on the crop with the most contrast reads the band again and may raise the scale (see
+ * twice the scale on the crop whose grey levels vary most reads the band again and may raise the scale (see
  * needsProbe, probeWindow).
  */
 import type { GreyF32, LabelImage } from '../raster';
