@@ -178,13 +178,7 @@ def main():
     ap.add_argument("--reselect", action="store_true", help="choose from the sidecar's recorded grid, run nothing")
     a = ap.parse_args()
     if a.reselect:
-        grid = json.load(open(SIDECAR))["validation"]["cliTuning"]["grid"]
-        best = choose(grid)
-        print("best", json.dumps(best))
-        if best is None:
-            raise SystemExit("no grid point passes the e2e counts: nothing written")
-        if a.write:
-            update_sidecar(lambda sc: write_choice(sc, best, grid, a.synth_max))
+        ship(json.load(open(SIDECAR))["validation"]["cliTuning"]["grid"], a.write, a.synth_max)
         return
     split = json.load(open(os.path.join(HERE, "split.json")))
     sets = stage(split, a.data, a.work, a.synth_max)
@@ -219,23 +213,29 @@ def main():
         row["countsOk"] = all(abs(f - t) <= COUNT_TOLERANCE * t for f, t in row["counts"].values())
         grid.append(row)
         print(json.dumps(row), flush=True)
+    ship(grid, a.write, a.synth_max)
+
+
+def ship(grid, write, synth_max):
+    """Choose from `grid` and print the choice; with `write`, put its rules into the sidecar with the whole grid
+    and how it was chosen."""
     best = choose(grid)
     print("best", json.dumps(best))
     if best is None:
         raise SystemExit("no grid point passes the e2e counts: nothing written")
-    if a.write:
-        update_sidecar(lambda sc: write_choice(sc, best, grid, a.synth_max))
+    if not write:
+        return
 
+    def store(sc):
+        apply(sc, best["rules"])
+        sc.setdefault("validation", {})["cliTuning"] = {
+            "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set), "
+            "among rules that count the e2e images within %d %% (countsOk); within %.3f of the best, the higher "
+            "synthetic F1" % (synth_max, COUNT_TOLERANCE * 100, TIE),
+            "grid": grid,
+        }
 
-def write_choice(sc, best, grid, synth_max):
-    """Put the chosen rules into sidecar `sc`, with the whole grid and how it was chosen."""
-    apply(sc, best["rules"])
-    sc.setdefault("validation", {})["cliTuning"] = {
-        "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set), "
-        "among rules that count the e2e images within %d %% (countsOk); within %.3f of the best, the higher "
-        "synthetic F1" % (synth_max, COUNT_TOLERANCE * 100, TIE),
-        "grid": grid,
-    }
+    update_sidecar(store)
 
 
 if __name__ == "__main__":
