@@ -9,6 +9,8 @@ import type { LoadedModel } from './segment/model';
 import { decodeImage } from './decode/index';
 import { percentileStretch, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
+import type { LineRecognizer } from './calibrate/label-ocr';
+import { readBarLabel } from './calibrate/read-bar-label';
 import { relabelInPlace, relabelSequential } from './label';
 import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
@@ -28,6 +30,11 @@ export interface AnalyzeHooks {
   onProgress?: (stage: string, fraction: number) => void;
   /** Checked between stages and between tiles; the analysis rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * OCR engine for scale-bar labels (src/ocr). Only called for an image whose file gives no pixel size; without
+   * one, labels are read by the bundled-font reader alone.
+   */
+  ocr?: LineRecognizer;
 }
 
 /** Percentiles for the threshold method's normalisation (the model states its own in the sidecar). */
@@ -68,14 +75,16 @@ export async function analyzeImage(
 
   check();
   onProgress?.('calibrate', 0);
-  const cal = calibrate({
+  const first = calibrate({
     decoded,
     grey,
     sidecarTexts: input.sidecarTexts,
     options: { banner: options.banner, pixelSizeOverride: options.pixelSizeOverride },
   });
   decoded = null;
+  const cal = await readBarLabel(grey, first, hooks.ocr);
   warnings.push(...cal.warnings);
+  if (cal.barNote) warnings.push(cal.barNote);
   const excluded = cal.excluded;
   const blocked = bandMask(excluded, width, height);
   let valid: Uint8Array | undefined;

@@ -26,10 +26,10 @@ import type {
 } from '../types';
 import { detectBanner } from './banner';
 import { chooseUnit, isPlausiblePixelNm, readMetadata, toNm } from './metadata';
-import { findScaleBar } from './scalebar';
+import { findScaleBarWithLabels, type Region } from './scalebar';
 
 export { detectBanner } from './banner';
-export { findScaleBar } from './scalebar';
+export { findScaleBar, findScaleBarWithLabels } from './scalebar';
 export { readMetadata, chooseUnit, toNm, normaliseUnit } from './metadata';
 export { parseScaleLabel } from './ocr';
 export { renderText, measureText } from './font';
@@ -46,6 +46,10 @@ export interface CalibrateResult {
   excluded: ExcludedBand[];
   scaleBar?: ScaleBarReading;
   warnings: string[];
+  /** What the scale bar gave or why it gave nothing; kept apart so a later OCR read can replace it. */
+  barNote?: string;
+  /** Text lines around the scale bar (nearest first), for the OCR step (read-bar-label.ts). */
+  labelLines: Region[];
 }
 
 /** A named manual calibration the app stores (IndexedDB) and offers again for the same instrument/magnification. */
@@ -80,14 +84,18 @@ export function calibrate(input: CalibrateInput): CalibrateResult {
   warnings.push(...meta.warnings);
 
   let scaleBar: ScaleBarReading | undefined;
+  let labelLines: Region[] = [];
   try {
-    scaleBar = findScaleBar(grey, { bands: excluded }) ?? undefined;
+    const found = findScaleBarWithLabels(grey, { bands: excluded });
+    scaleBar = found?.reading;
+    labelLines = found?.labelLines ?? [];
   } catch (e) {
     // The scale bar is a convenience; never let it fail an analysis.
     warnings.push(`scale-bar search failed: ${e instanceof Error ? e.message : String(e)}`);
   }
 
   let calibration: Calibration;
+  let barNote: string | undefined;
   const ov = options.pixelSizeOverride;
   if (ov) {
     if (!(ov.pixelSize > 0) || !Number.isFinite(ov.pixelSize)) {
@@ -110,31 +118,52 @@ export function calibrate(input: CalibrateInput): CalibrateResult {
   } else if (meta.pixelSizeNm !== null) {
     const u = chooseUnit(meta.pixelSizeNm);
     calibration = { ...u, source: 'metadata', detail: meta.detail, instrument: meta.instrument };
-  } else if (scaleBar?.value !== undefined && scaleBar.unit && scaleBar.unit !== 'px') {
-    const nm = toNm(scaleBar.value, scaleBar.unit)! / scaleBar.lengthPx;
-    if (isPlausiblePixelNm(nm)) {
-      calibration = {
-        ...chooseUnit(nm),
-        source: 'scale-bar',
-        detail: `scale bar "${scaleBar.text ?? `${scaleBar.value} ${scaleBar.unit}`}" = ${scaleBar.lengthPx} px`,
-        instrument: meta.instrument,
-      };
-    } else {
-      calibration = uncalibrated(meta.instrument);
-      warnings.push(
-        `scale bar "${scaleBar.text ?? ''}" over ${scaleBar.lengthPx} px gives an implausible pixel size; ignored`,
-      );
-    }
   } else {
-    calibration = uncalibrated(meta.instrument);
-    if (scaleBar) {
-      warnings.push(
-        `scale bar of ${scaleBar.lengthPx} px found but its label could not be read: enter its length to calibrate; sizes are in px`,
-      );
-    } else warnings.push('no pixel size found (no metadata, no readable scale bar): sizes are in px');
+    const fromBar = calibrationFromScaleBar(scaleBar, meta.instrument);
+    calibration = fromBar.calibration;
+    barNote = fromBar.note;
   }
-  return { calibration, excluded, scaleBar, warnings };
+  return { calibration, excluded, scaleBar, warnings, barNote, labelLines };
 }
+
+/**
+ * The calibration a scale bar gives when the file has none: value / length when its label was read and the pixel
+ * size it implies is plausible, else uncalibrated with a note saying why.
+ */
+export function calibrationFromScaleBar(
+  scaleBar: ScaleBarReading | undefined,
+  instrument: InstrumentInfo | undefined,
+  readBy = '',
+): { calibration: Calibration; note?: string } {
+  if (scaleBar?.value !== undefined && scaleBar.unit && scaleBar.unit !== 'px') {
+    const nm = toNm(scaleBar.value, scaleBar.unit)! / scaleBar.lengthPx;
+    const label = scaleBar.text ?? `${scaleBar.value} ${scaleBar.unit}`;
+    if (isPlausiblePixelNm(nm)) {
+      return {
+        calibration: {
+          ...chooseUnit(nm),
+          source: 'scale-bar',
+          detail: `scale bar "${label}" = ${scaleBar.lengthPx} px${readBy}`,
+          instrument,
+        },
+      };
+    }
+    return {
+      calibration: uncalibrated(instrument),
+      note: `scale bar "${label}" over ${scaleBar.lengthPx} px gives an implausible pixel size; ignored`,
+    };
+  }
+  if (scaleBar)
+    return {
+      calibration: uncalibrated(instrument),
+      note: `scale bar of ${scaleBar.lengthPx} px found but its label could not be read: enter its length to calibrate; sizes are in px`,
+    };
+  return {
+    calibration: uncalibrated(instrument),
+    note: 'no pixel size found (no metadata, no readable scale bar): sizes are in px',
+  };
+}
+
 
 function uncalibrated(instrument?: InstrumentInfo): Calibration {
   return { pixelSize: null, unit: 'px', source: 'none', detail: 'no pixel size found', instrument };

@@ -50,8 +50,12 @@ function median(vals: number[]): number {
   return vals[vals.length >> 1]!;
 }
 
-/** Candidate bars of one polarity in a region. */
-export function findBars(g: GreyF32, r: Region, bright: boolean): BarCandidate[] {
+/**
+ * Candidate bars of one polarity in a region. `inBanner`: the region is an instrument's data bar, where bars are
+ * often solid blocks (JEOL draws a 32 x 15 px block for "100nm"); in the micrograph only thin bars are taken, so a
+ * particle is never mistaken for one.
+ */
+export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = false): BarCandidate[] {
   const { width: W, data } = g;
   const { lo, hi } = regionExtremes(g, r);
   const range = hi - lo;
@@ -108,7 +112,7 @@ export function findBars(g: GreyF32, r: Region, bright: boolean): BarCandidate[]
   for (const c of closed) {
     const len = c.x1 - c.x0 + 1;
     const t = c.y1 - c.y0 + 1;
-    if (t > Math.max(3, Math.min(40, len / 4))) continue;
+    if (t > Math.max(3, Math.min(40, len / (inBanner ? 1.5 : 4)))) continue;
     // Quiet rows above and below (ticks excepted near the ends).
     const margin = Math.max(2, Math.round(len * 0.12));
     const quiet = (y: number): boolean => {
@@ -176,22 +180,37 @@ function refineEnds(g: GreyF32, c: BarCandidate): { x0: number; x1: number } {
   return { x0, x1 };
 }
 
-/** Looks for the label around a bar. Returns the parsed label (if any) and the raw text read. */
+interface LabelSearch {
+  text?: string;
+  parsed?: ReturnType<typeof parseScaleLabel>;
+  /** Text lines around the bar, nearest first, in image pixels: where an OCR engine should look. */
+  lines: Region[];
+}
+
+/** Lines handed on to the OCR engine at most: the label is nearly always one of the closest few. */
+const MAX_LABEL_LINES = 6;
+
+/**
+ * Looks for the label around a bar: the parsed label (if the bundled-font reader read one), the raw text read, and
+ * the text lines nearest the bar. A bar in a banner searches the whole band (data bars put the label anywhere
+ * along it: JEOL far to the right of the bar, Zeiss above it).
+ */
 function readLabel(
   g: GreyF32,
   c: BarCandidate,
   x0: number,
   x1: number,
-): { text?: string; parsed?: ReturnType<typeof parseScaleLabel> } {
+  band: Region | null,
+): LabelSearch {
   const { width: W, height: H, data } = g;
   const len = x1 - x0 + 1;
   // Labels can be much wider than short bars and up to ~6% of the image height tall.
   const hw = Math.round(Math.max(40, Math.min(220, Math.max(len * 0.6, H * 0.06))));
   const xm = Math.max(len * 0.8, hw * 2.5) + 10;
-  const wx0 = Math.max(0, Math.round(x0 - xm));
-  const wx1 = Math.min(W, Math.round(x1 + xm));
-  const wy0 = Math.max(0, c.y0 - hw);
-  const wy1 = Math.min(H, c.y1 + hw + 1);
+  const wx0 = band ? band.x0 : Math.max(0, Math.round(x0 - xm));
+  const wx1 = band ? band.x1 : Math.min(W, Math.round(x1 + xm));
+  const wy0 = band ? band.y0 : Math.max(0, c.y0 - hw);
+  const wy1 = band ? band.y1 : Math.min(H, c.y1 + hw + 1);
   const ww = wx1 - wx0;
   const wh = wy1 - wy0;
   // Text is drawn at the bar's level; a cut nearer the bar keeps mid-grey micrograph detail out of the glyphs.
@@ -213,10 +232,11 @@ function readLabel(
     const h = k.y1 - k.y0;
     const w = k.x1 - k.x0;
     if (k.area < 3 || h > maxGlyphH || w > maxGlyphH * 1.5) return false;
-    // Cut by the window edge: not a whole glyph (and in micrographs mostly texture).
-    return !(k.x0 === 0 || k.y0 === 0 || k.x1 === ww || k.y1 === wh);
+    // Cut by the window edge: not a whole glyph (and in micrographs mostly texture). A band's own edges are not
+    // cuts: its text may run close to them.
+    return band !== null || !(k.x0 === 0 || k.y0 === 0 || k.x1 === ww || k.y1 === wh);
   });
-  if (kept.length === 0 || kept.length > 2000) return {};
+  if (kept.length === 0 || kept.length > 2000) return { lines: [] };
   // Lines may carry texture blobs next to the label (readLabelLine copes), so their length is not limited.
   const lines = groupLines(kept).filter((l) => l.glyphs.length >= 2);
   const by = (c.y0 + c.y1) / 2 - wy0;
@@ -227,19 +247,28 @@ function readLabel(
     return dy + 0.5 * Math.abs(cx - bx);
   };
   lines.sort((a, b) => dist(a) - dist(b));
+  const boxes = lines
+    .slice(0, MAX_LABEL_LINES)
+    .map((l) => ({ x0: l.x0 + wx0, y0: l.y0 + wy0, x1: l.x1 + wx0, y1: l.y1 + wy0 }));
   let firstText: string | undefined;
   for (const l of lines.slice(0, 24)) {
     const { reading, parsed } = readLabelLine(l, labels, ww);
     if (!/\d/.test(reading.text)) continue;
     firstText ??= reading.text;
-    if (parsed) return { text: reading.text.trim(), parsed };
+    if (parsed) return { text: reading.text.trim(), parsed, lines: boxes };
   }
-  return { text: firstText };
+  return { text: firstText, lines: boxes };
 }
 
 export interface ScaleBarOptions {
   /** Banner bands: searched first; bars there need no label to be reported. */
   bands?: ExcludedBand[];
+}
+
+/** A bar and the text lines around it (nearest first) where its label may be read. */
+export interface ScaleBarFind {
+  reading: ScaleBarReading;
+  labelLines: Region[];
 }
 
 /**
@@ -248,30 +277,36 @@ export interface ScaleBarOptions {
  * prefill its length and ask for the value.
  */
 export function findScaleBar(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarReading | null {
+  return findScaleBarWithLabels(g, opts)?.reading ?? null;
+}
+
+/** findScaleBar, with the text lines around the bar for an OCR engine to read when the bundled reader could not. */
+export function findScaleBarWithLabels(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarFind | null {
   const { width: W, height: H } = g;
   const regions: { r: Region; inBanner: boolean }[] = [];
   for (const b of opts.bands ?? []) {
     if (b.y1 - b.y0 >= 4) regions.push({ r: { x0: 0, y0: b.y0, x1: W, y1: b.y1 }, inBanner: true });
   }
   regions.push({ r: { x0: 0, y0: 0, x1: W, y1: H }, inBanner: false });
-  let unlabelled: ScaleBarReading | null = null;
+  let unlabelled: ScaleBarFind | null = null;
   for (const { r, inBanner } of regions) {
-    const cands = [...findBars(g, r, true), ...findBars(g, r, false)];
+    const cands = [...findBars(g, r, true, inBanner), ...findBars(g, r, false, inBanner)];
     // Longer bars first: labels and bars are usually the most prominent straight objects.
     cands.sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0));
     for (const c of cands.slice(0, 8)) {
       const { x0, x1 } = refineEnds(g, c);
       const y = (c.y0 + c.y1) >> 1;
-      const label = readLabel(g, c, x0, x1);
+      const label = readLabel(g, c, x0, x1, inBanner ? r : null);
       const reading: ScaleBarReading = { x0, x1, y, lengthPx: x1 - x0 + 1 };
       if (label.parsed) {
         reading.value = label.parsed.value;
         reading.unit = label.parsed.unit;
         reading.text = label.parsed.text;
-        return reading;
+        return { reading, labelLines: label.lines };
       }
       if (label.text) reading.text = label.text;
-      if (unlabelled === null && (inBanner || quietSurround(g, c))) unlabelled = reading;
+      if (unlabelled === null && (inBanner || quietSurround(g, c)))
+        unlabelled = { reading, labelLines: label.lines };
     }
     if (unlabelled) return unlabelled;
   }

@@ -1,0 +1,288 @@
+/**
+ * Reads a scale-bar label with a real OCR engine (tesseract.js, behind the `LineRecognizer` interface so core
+ * stays free of the engine and its loading, which differ between the browser worker and Node).
+ *
+ * Real labels come in every font and on every ground (journal figures, TEM exports, SEM data bars), so one
+ * rendering of a crop is not enough: the crop is turned into a few single-line views — contrast-stretched grey
+ * and Otsu-binarised, dark ink on white, upscaled so the text is about 40 px tall, padded — each view is read,
+ * each reading parsed as "<number> <unit>", and the readings vote (ties go to the engine's confidence).
+ */
+import type { LengthUnit } from '../types';
+import { parseScaleLabel, type ParsedLabel } from './ocr';
+
+/** 8-bit grey image handed to the engine: dark text on a white ground. */
+export interface GreyU8 {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+export interface RecognizedLine {
+  text: string;
+  /** Engine confidence, 0-100. */
+  confidence: number;
+}
+
+/** One line of text in, its reading out. Implementations: src/worker/ocr-engine.ts, src/cli/ocr-engine.ts. */
+export interface LineRecognizer {
+  recognizeLine(img: GreyU8): Promise<RecognizedLine>;
+}
+
+/** Characters a scale-bar label is written in; 'p' and 'µ'/'μ' because "µm" is often read as "pm" or "μm". */
+export const LABEL_CHARSET = '0123456789.,nmuµμp ';
+
+/** Crop of a grey image, in pixels (x1, y1 exclusive). */
+export interface CropBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface LabelRead extends ParsedLabel {
+  /** Votes of the views that agreed / views read. */
+  votes: number;
+  views: number;
+  confidence: number;
+  raw: string;
+}
+
+const MIN_VIEW_HEIGHT = 60;
+const PAD = 10;
+const INK_LEVELS = [0.35, 0.5];
+/** Weight of a reading whose value is a usual scale-bar value (1, 2, 2.5, 3, 4, 5 times a power of ten). */
+const USUAL_VALUE_WEIGHT = 2;
+
+/** Otsu threshold of 8-bit values. */
+export function otsu(data: Uint8Array): number {
+  const hist = new Float64Array(256);
+  for (let i = 0; i < data.length; i++) hist[data[i]!]++;
+  const n = data.length;
+  let sumAll = 0;
+  for (let v = 0; v < 256; v++) sumAll += v * hist[v]!;
+  let wB = 0;
+  let sumB = 0;
+  let best = -1;
+  let thr = 128;
+  for (let t = 0; t < 256; t++) {
+    wB += hist[t]!;
+    if (wB === 0) continue;
+    const wF = n - wB;
+    if (wF === 0) break;
+    sumB += t * hist[t]!;
+    const mB = sumB / wB;
+    const mF = (sumAll - sumB) / wF;
+    const between = wB * wF * (mB - mF) * (mB - mF);
+    if (between > best) {
+      best = between;
+      thr = t;
+    }
+  }
+  return thr;
+}
+
+/** Crop of `src` (any numeric values) stretched to 0-255 between its 1st and 99th percentile. */
+export function stretchCrop(
+  src: { width: number; height: number; data: ArrayLike<number> },
+  box: CropBox,
+): GreyU8 {
+  const x0 = Math.max(0, Math.floor(box.x0));
+  const y0 = Math.max(0, Math.floor(box.y0));
+  const x1 = Math.min(src.width, Math.ceil(box.x1));
+  const y1 = Math.min(src.height, Math.ceil(box.y1));
+  const w = Math.max(0, x1 - x0);
+  const h = Math.max(0, y1 - y0);
+  const vals = new Float32Array(w * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) vals[y * w + x] = src.data[(y0 + y) * src.width + x0 + x]!;
+  const sorted = vals.slice().sort();
+  const lo = sorted[Math.floor(sorted.length * 0.01)] ?? 0;
+  const hi = sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  const out = new Uint8Array(w * h);
+  const span = hi - lo;
+  for (let i = 0; i < out.length; i++) {
+    const t = span > 0 ? (vals[i]! - lo) / span : 0.5;
+    out[i] = Math.round(255 * Math.min(1, Math.max(0, t)));
+  }
+  return { width: w, height: h, data: out };
+}
+
+/**
+ * True when the ink is lighter than the ground. The ground is the class of the Otsu split that holds most of the
+ * crop's border pixels (labels are cropped with a margin), which is robust to text that fills half the crop.
+ */
+export function lightInk(img: GreyU8, thr: number): boolean {
+  const { width: w, height: h, data } = img;
+  let bright = 0;
+  let n = 0;
+  const count = (i: number): void => {
+    n++;
+    if (data[i]! > thr) bright++;
+  };
+  for (let x = 0; x < w; x++) {
+    count(x);
+    count((h - 1) * w + x);
+  }
+  for (let y = 1; y < h - 1; y++) {
+    count(y * w);
+    count(y * w + w - 1);
+  }
+  if (n === 0) return false;
+  if (bright !== n - bright) return bright < n - bright;
+  // A border split evenly: fall back to the minority class being ink.
+  let above = 0;
+  for (let i = 0; i < data.length; i++) if (data[i]! > thr) above++;
+  return above < data.length - above;
+}
+
+/** Bilinear resize of an 8-bit image. */
+export function resizeU8(img: GreyU8, w: number, h: number): GreyU8 {
+  const out = new Uint8Array(w * h);
+  const sx = img.width / w;
+  const sy = img.height / h;
+  for (let y = 0; y < h; y++) {
+    const fy = Math.min(img.height - 1, Math.max(0, (y + 0.5) * sy - 0.5));
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(img.height - 1, y0 + 1);
+    const ty = fy - y0;
+    for (let x = 0; x < w; x++) {
+      const fx = Math.min(img.width - 1, Math.max(0, (x + 0.5) * sx - 0.5));
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(img.width - 1, x0 + 1);
+      const tx = fx - x0;
+      const a = img.data[y0 * img.width + x0]! * (1 - tx) + img.data[y0 * img.width + x1]! * tx;
+      const b = img.data[y1 * img.width + x0]! * (1 - tx) + img.data[y1 * img.width + x1]! * tx;
+      out[y * w + x] = Math.round(a * (1 - ty) + b * ty);
+    }
+  }
+  return { width: w, height: h, data: out };
+}
+
+function padWith(img: GreyU8, pad: number, value: number): GreyU8 {
+  const w = img.width + 2 * pad;
+  const h = img.height + 2 * pad;
+  const out = new Uint8Array(w * h).fill(value);
+  for (let y = 0; y < img.height; y++)
+    out.set(img.data.subarray(y * img.width, (y + 1) * img.width), (y + pad) * w + pad);
+  return { width: w, height: h, data: out };
+}
+
+/** Crop scaled (bilinear) so it is at least `minHeight` px tall: small print reads better upscaled. */
+function atLeast(img: GreyU8, minHeight: number): GreyU8 {
+  if (img.height >= minHeight) return img;
+  const s = minHeight / img.height;
+  return resizeU8(img, Math.max(1, Math.round(img.width * s)), minHeight);
+}
+
+/** Median of the crop's border pixels: the ground the label sits on. */
+function borderMedian(img: GreyU8): number {
+  const { width: w, height: h, data } = img;
+  const hist = new Uint32Array(256);
+  let n = 0;
+  for (let x = 0; x < w; x++) {
+    hist[data[x]!]++;
+    hist[data[(h - 1) * w + x]!]++;
+    n += 2;
+  }
+  for (let y = 1; y < h - 1; y++) {
+    hist[data[y * w]!]++;
+    hist[data[y * w + w - 1]!]++;
+    n += 2;
+  }
+  let acc = 0;
+  for (let v = 0; v < 256; v++) if ((acc += hist[v]!) * 2 >= n) return v;
+  return 255;
+}
+
+/**
+ * Ink of one polarity as black on white: pixels within `frac` of the way from the extreme level (2nd/98th
+ * percentile) to the median. Label text is drawn in one flat colour at the extreme, while the micrograph behind
+ * it (particles, texture) spans the levels between, so this keeps the letters and drops the ground.
+ */
+function inkAtExtreme(img: GreyU8, darkInk: boolean, frac: number): GreyU8 {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < img.data.length; i++) hist[img.data[i]!]++;
+  const q = (p: number): number => {
+    const target = p * img.data.length;
+    let acc = 0;
+    for (let v = 0; v < 256; v++) if ((acc += hist[v]!) > target) return v;
+    return 255;
+  };
+  const med = q(0.5);
+  const ext = darkInk ? q(0.02) : q(0.98);
+  const t = ext + (med - ext) * frac;
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = img.data[i]!;
+    out[i] = (darkInk ? v <= t : v >= t) ? 0 : 255;
+  }
+  return { width: img.width, height: img.height, data: out };
+}
+
+/**
+ * The views of one label crop the engine reads: the stretched crop as it is (the engine finds the polarity
+ * itself), the same padded with its ground so letters touching the crop edge are whole, and the ink of each
+ * polarity at two levels, upscaled to at least MIN_VIEW_HEIGHT px. Chosen on the even half of the real label
+ * crops (bench/real-ocr.ts); every view adds correct reads the others miss there.
+ */
+export function labelViews(crop: GreyU8): GreyU8[] {
+  if (crop.width < 2 || crop.height < 2) return [];
+  const big = atLeast(crop, MIN_VIEW_HEIGHT);
+  const views = [crop, padWith(crop, PAD, borderMedian(crop))];
+  for (const darkInk of [true, false])
+    for (const frac of INK_LEVELS) views.push(padWith(inkAtExtreme(big, darkInk, frac), PAD, 255));
+  return views;
+}
+
+/** Canonical key of a parsed label, for voting: "0.5|um". */
+function key(p: { value: number; unit: LengthUnit }): string {
+  return `${Number(p.value.toPrecision(6))}|${p.unit}`;
+}
+
+/** Engine text -> scale label: the engine's µ/μ/p/u confusions before "m" all mean micrometres. */
+export function parseEngineText(text: string): ParsedLabel | null {
+  const t = text
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/([0-9])\s*[pµμ]\s*m/gi, '$1 um')
+    .replace(/([0-9])\s*u\s+m\b/gi, '$1 um')
+    .replace(/([0-9])\s*n\s+m\b/gi, '$1 nm');
+  return parseScaleLabel(t);
+}
+
+/** Reads one label crop: every view is recognised, parsed readings vote. Null when no view parses. */
+export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): Promise<LabelRead | null> {
+  const views = labelViews(crop);
+  interface Entry {
+    p: ParsedLabel;
+    votes: number;
+    conf: number;
+    score: number;
+    raw: string;
+  }
+  const tally = new Map<string, Entry>();
+  for (const v of views) {
+    const r = await recognizer.recognizeLine(v);
+    const p = parseEngineText(r.text);
+    if (!p) continue;
+    // Each view is one vote; confidence only breaks ties between equal counts.
+    const score = (1 + r.confidence / 1000) * (isUsualValue(p.value) ? USUAL_VALUE_WEIGHT : 1);
+    const k = key(p);
+    const e = tally.get(k);
+    if (e) {
+      e.votes++;
+      e.score += score;
+      e.conf = Math.max(e.conf, r.confidence);
+    } else tally.set(k, { p, votes: 1, conf: r.confidence, score, raw: r.text.trim() });
+  }
+  let best: Entry | null = null;
+  for (const e of tally.values()) if (!best || e.score > best.score) best = e;
+  if (!best) return null;
+  return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw };
+}
+
+/** 1, 2, 2.5, 3, 4 or 5 times a power of ten: the values scale bars are drawn for. */
+export function isUsualValue(v: number): boolean {
+  if (!(v > 0) || !Number.isFinite(v)) return false;
+  const m = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
+  return [1, 2, 2.5, 3, 4, 5].some((u) => Math.abs(m - u) < 1e-6);
+}
