@@ -56,6 +56,31 @@ function bundledModel(): Plugin {
   };
 }
 
+/**
+ * tesseract.js fetches `<langPath>/eng.traineddata.gz` by that exact name, so the English data (npm package
+ * @tesseract.js-data/eng, best_int) is served in dev and emitted at build time as ocr/eng.traineddata.gz.
+ */
+const OCR_LANG = resolve(
+  import.meta.dirname,
+  'node_modules/@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz',
+);
+function ocrLanguageData(): Plugin {
+  return {
+    name: 'saemi-ocr-language-data',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (!(req.url?.split('?')[0] ?? '').endsWith('/ocr/eng.traineddata.gz')) return next();
+        res.setHeader('Content-Type', 'application/octet-stream');
+        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+        res.end(readFileSync(OCR_LANG));
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'ocr/eng.traineddata.gz', source: readFileSync(OCR_LANG) });
+    },
+  };
+}
+
 const fileAccept = {
   'image/tiff': ['.tif', '.tiff'],
   'image/png': ['.png'],
@@ -67,6 +92,7 @@ export default defineConfig({
   plugins: [
     svelte(),
     bundledModel(),
+    ocrLanguageData(),
     VitePWA({
       registerType: 'prompt',
       injectRegister: false,
@@ -92,8 +118,8 @@ export default defineConfig({
         launch_handler: { client_mode: 'focus-existing' },
       },
       workbox: {
-        // The ORT wasm binary (~28 MB) and the model must be precached for offline use.
-        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,onnx,json,webmanifest}'],
+        // The ORT wasm binary (~28 MB), the model and the OCR engine + data (~7 MB) are precached for offline use.
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,wasm,onnx,json,webmanifest,gz}'],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         navigateFallback: 'index.html',
         cleanupOutdatedCaches: true,

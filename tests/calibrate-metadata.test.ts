@@ -324,7 +324,7 @@ describe('calibrate: precedence and helpers', () => {
     const r2 = calibrate({ decoded: d2, grey: plain.grey, options: OPTS });
     expect(r2.calibration).toMatchObject({ pixelSize: null, unit: 'px', source: 'none' });
     expect(r2.excluded).toEqual([]);
-    expect(r2.warnings.join(' ')).toMatch(/sizes are in px/);
+    expect(r2.barNote).toMatch(/sizes are in px/);
     expect(formatPixelSize(r2.calibration)).toBe('uncalibrated: sizes in px (none)');
     expect(describeSource(r2.calibration)).toMatch(/Draw a line/);
   });

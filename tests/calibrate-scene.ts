@@ -5,6 +5,7 @@
  */
 import { measureText, renderText } from '../src/core/calibrate/font';
 import type { GreyF32, Raster } from '../src/core/raster';
+import { atlasText, drawText } from './helpers/label-atlas';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0 || 1;
@@ -43,7 +44,9 @@ export interface BarSpec {
   label: string;
   scale?: number;
   bold?: boolean;
-  labelPos?: 'above' | 'below' | 'left';
+  labelPos?: 'above' | 'below' | 'left' | 'right';
+  /** Draw the label in a real font (tests/fixtures/labels) instead of the bundled one. */
+  font?: { name: string; size: number };
   /** Left end x; default: right part of the image. */
   x?: number;
   /** Bar top row; default chosen from the banner/image. */
@@ -63,6 +66,8 @@ export interface SceneSpec {
   particles?: number;
   /** Particle radius range in px. */
   radius?: [number, number];
+  /** Bright-field TEM look: light ground, dark particles. */
+  tem?: boolean;
   banner?: BannerSpec;
   bar?: BarSpec;
 }
@@ -85,7 +90,7 @@ export function makeScene(spec: SceneSpec): Scene {
   // Micrograph: smooth background gradient + texture + particles + noise.
   const fx = 0.01 + r() * 0.02;
   const fy = 0.01 + r() * 0.02;
-  const base = 70 + r() * 30;
+  const base = spec.tem ? 185 + r() * 30 : 70 + r() * 30;
   const particles: { x: number; y: number; r: number }[] = [];
   const [rmin, rmax] = spec.radius ?? [5, 14];
   const np = spec.particles ?? Math.round((W * H) / 4000);
@@ -102,7 +107,8 @@ export function makeScene(spec: SceneSpec): Scene {
       for (let x = x0; x <= x1; x++) {
         const d = Math.hypot(x - p.x, y - p.y);
         const a = Math.min(1, Math.max(0, p.r + 0.5 - d));
-        if (a > 0) img[y * W + x] = img[y * W + x]! * (1 - a) + (170 + 40 * (1 - d / p.r)) * a;
+        const level = spec.tem ? 70 + 30 * (d / p.r) : 170 + 40 * (1 - d / p.r);
+        if (a > 0) img[y * W + x] = img[y * W + x]! * (1 - a) + level * a;
       }
   }
   for (let i = 0; i < W * H; i++) img[i] = img[i]! + noise * gauss(r);
@@ -137,7 +143,10 @@ export function makeScene(spec: SceneSpec): Scene {
     const white = (bar.polarity ?? 'white') === 'white';
     const inBanner = (bar.where ?? (b ? 'banner' : 'image')) === 'banner' && b;
     const ink = white ? 255 : 0;
-    const m = measureText(bar.label, scale, { bold: bar.bold });
+    const real = bar.font ? atlasText(bar.font.name, bar.font.size, bar.label) : null;
+    const m = real
+      ? { width: real.width, height: real.height, capHeight: real.height }
+      : measureText(bar.label, scale, { bold: bar.bold });
     const pos = bar.labelPos ?? 'above';
     const tick = bar.style === 'ticks' ? Math.max(3, 2 * t) : 0;
     const x0 = bar.x ?? Math.round(W * 0.62);
@@ -160,6 +169,9 @@ export function makeScene(spec: SceneSpec): Scene {
     } else if (pos === 'below') {
       lx = Math.round((x0 + x1) / 2 - m.width / 2);
       ly = y0 + t + tick + 4;
+    } else if (pos === 'right') {
+      lx = x1 + 1 + Math.max(6, Math.round(m.height / 2));
+      ly = Math.round(y0 + t - m.height);
     } else {
       lx = x0 - m.width - 6 * scale;
       ly = Math.round(y0 + t / 2 - m.capHeight / 2);
@@ -181,7 +193,8 @@ export function makeScene(spec: SceneSpec): Scene {
       fill(x0, y0 - tick, x0 + tw, y0 + t + tick, ink);
       fill(x1 + 1 - tw, y0 - tick, x1 + 1, y0 + t + tick, ink);
     }
-    renderText(target, bar.label, lx, ly, scale, ink, { bold: bar.bold });
+    if (real) drawText(target, real, lx, ly, ink);
+    else renderText(target, bar.label, lx, ly, scale, ink, { bold: bar.bold });
     if (inBanner) barLeft = Math.min(x0, lx);
     truth.bar = { x0, x1, y0, y1: y0 + t, lengthPx: bar.lengthPx };
   }

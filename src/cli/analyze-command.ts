@@ -12,6 +12,7 @@ import { encodeLabelPng } from '../core/export/label-png';
 import { ANALYZE_HELP, parseAnalyzeArgs, UsageError, type AnalyzeArgs } from './args';
 import { collectInputs, outputStem, readSidecarTexts } from './inputs';
 import { loadModel } from './load-model';
+import { nodeRecognizer } from './ocr-engine';
 
 export async function runAnalyzeCommand(argv: string[]): Promise<number> {
   let args: AnalyzeArgs;
@@ -68,6 +69,8 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
 
   const results: ImageAnalysis[] = [];
   const total = files.length;
+  // Started only when an image without metadata shows a scale bar whose label must be read.
+  const ocr = nodeRecognizer();
   try {
     for (let k = 0; k < total; k++) {
       const f = files[k];
@@ -76,7 +79,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       try {
         const bytes = new Uint8Array(await readFile(f.path));
         const sidecarTexts = await readSidecarTexts(f.path);
-        a = await analyzeImage({ name: f.name, bytes, sidecarTexts }, args.options, model);
+        a = await analyzeImage({ name: f.name, bytes, sidecarTexts }, args.options, model, { ocr });
       } catch (e) {
         failed++;
         err(`${tag}: error: ${oneLine(e)}`);
@@ -98,6 +101,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     }
   } finally {
     await model?.backend.dispose();
+    await ocr.dispose();
   }
 
   if (args.out) {

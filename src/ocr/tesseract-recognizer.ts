@@ -15,6 +15,8 @@ export interface TesseractSources {
   /** Browser only: URLs of tesseract.js's worker script and of one tesseract-core*.wasm.js build. */
   workerPath?: string;
   corePath?: string;
+  /** How to import tesseract.js (the browser takes its ESM build); default: the package's main entry. */
+  load?: () => Promise<typeof import('tesseract.js')>;
 }
 
 interface EngineWorker {
@@ -32,7 +34,7 @@ export class TesseractRecognizer implements LineRecognizer {
   private start(): Promise<EngineWorker> {
     this.engine ??= (async () => {
       const t0 = performance.now();
-      const { createWorker, OEM, PSM } = await import('tesseract.js');
+      const { createWorker, OEM, PSM } = await (this.sources.load?.() ?? import('tesseract.js'));
       const worker = await createWorker('eng', OEM.LSTM_ONLY, {
         langPath: this.sources.langPath,
         cacheMethod: 'none',

@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import { analyzeImage, remeasure } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
+import { browserRecognizer } from './ocr-engine';
 import { applyEdit, EditHistory } from '../core/edit';
 import type { LoadedModel, ModelSidecar } from '../core/segment/model';
 import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
@@ -225,7 +226,7 @@ const api: AnalysisWorkerApi = {
         { name: req.name, bytes: req.bytes, sidecarTexts: req.sidecarTexts },
         options,
         options.method === 'model' ? model : null,
-        { onProgress: (stage, fraction) => onProgress?.(stage, fraction) },
+        { onProgress: (stage, fraction) => onProgress?.(stage, fraction), ocr: browserRecognizer() },
       );
       analysis.warnings = [...warnings, ...analysis.warnings];
       const autoCalibration = analysis.calibration;

@@ -26,10 +26,10 @@ import type {
 } from '../types';
 import { detectBanner } from './banner';
 import { chooseUnit, isPlausiblePixelNm, readMetadata, toNm } from './metadata';
-import { findScaleBarWithLabels, type Region } from './scalebar';
+import { findScaleBarCandidates, type ScaleBarFind } from './scalebar';
 
 export { detectBanner } from './banner';
-export { findScaleBar, findScaleBarWithLabels } from './scalebar';
+export { findScaleBar, findScaleBarCandidates } from './scalebar';
 export { readMetadata, chooseUnit, toNm, normaliseUnit } from './metadata';
 export { parseScaleLabel } from './ocr';
 export { renderText, measureText } from './font';
@@ -48,8 +48,8 @@ export interface CalibrateResult {
   warnings: string[];
   /** What the scale bar gave or why it gave nothing; kept apart so a later OCR read can replace it. */
   barNote?: string;
-  /** Text lines around the scale bar (nearest first), for the OCR step (read-bar-label.ts). */
-  labelLines: Region[];
+  /** Bar candidates with the text lines around them, for the OCR step (read-bar-label.ts). */
+  barCandidates: ScaleBarFind[];
 }
 
 /** A named manual calibration the app stores (IndexedDB) and offers again for the same instrument/magnification. */
@@ -84,11 +84,10 @@ export function calibrate(input: CalibrateInput): CalibrateResult {
   warnings.push(...meta.warnings);
 
   let scaleBar: ScaleBarReading | undefined;
-  let labelLines: Region[] = [];
+  let barCandidates: ScaleBarFind[] = [];
   try {
-    const found = findScaleBarWithLabels(grey, { bands: excluded });
-    scaleBar = found?.reading;
-    labelLines = found?.labelLines ?? [];
+    barCandidates = findScaleBarCandidates(grey, { bands: excluded });
+    if (barCandidates[0]?.reported) scaleBar = barCandidates[0].reading;
   } catch (e) {
     // The scale bar is a convenience; never let it fail an analysis.
     warnings.push(`scale-bar search failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -123,7 +122,7 @@ export function calibrate(input: CalibrateInput): CalibrateResult {
     calibration = fromBar.calibration;
     barNote = fromBar.note;
   }
-  return { calibration, excluded, scaleBar, warnings, barNote, labelLines };
+  return { calibration, excluded, scaleBar, warnings, barNote, barCandidates };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Pipeline step after `calibrate`: reads the scale bar's label with the OCR engine when the file gave no pixel
- * size. The text lines around the bar (found by scalebar.ts) are read nearest first; the first that parses as a
- * label whose value over the bar's length is a plausible pixel size wins. The engine is only started when a label
- * must be read, so images calibrated by their metadata never load it.
+ * size. The bar candidates (scalebar.ts: the reported bar first, then bars on micrograph texture that only a read
+ * label can confirm) are tried in order, and around each the text lines nearest first; the first line that parses
+ * as a label whose value over the bar's length is a plausible pixel size wins. The engine is only started when a
+ * label must be read, so images calibrated by their metadata never load it.
  */
 import type { GreyF32 } from '../raster';
 import type { ScaleBarReading } from '../types';
@@ -12,25 +13,30 @@ import { isPlausiblePixelNm, toNm } from './metadata';
 
 /** Margin around a text line's box, in line heights: the engine wants some ground around the letters. */
 const LINE_MARGIN = 0.35;
+/** Text lines read at most per image (each is a few engine calls): bounds the time on a bar-less image. */
+const MAX_LINES_READ = 16;
 
 export async function readBarLabel(
   grey: GreyF32,
   cal: CalibrateResult,
   recognizer: LineRecognizer | undefined,
 ): Promise<CalibrateResult> {
-  const bar = cal.scaleBar;
   const source = cal.calibration.source;
-  if (!recognizer || !bar || source === 'metadata' || source === 'manual' || cal.labelLines.length === 0)
-    return cal;
-  for (const line of cal.labelLines) {
-    const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
-    const crop = stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m });
-    const read = await readLabelCrop(recognizer, crop);
-    if (!read) continue;
-    if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
-    const scaleBar: ScaleBarReading = { ...bar, value: read.value, unit: read.unit, text: read.text };
-    const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, ' (OCR)');
-    return { ...cal, scaleBar, calibration, barNote: note };
+  if (!recognizer || source === 'metadata' || source === 'manual') return cal;
+  let budget = MAX_LINES_READ;
+  for (const cand of cal.barCandidates) {
+    const bar = cand.reading;
+    for (const line of cand.labelLines) {
+      if (budget-- <= 0) return cal;
+      const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
+      const crop = stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m });
+      const read = await readLabelCrop(recognizer, crop);
+      if (!read) continue;
+      if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
+      const scaleBar: ScaleBarReading = { ...bar, value: read.value, unit: read.unit, text: read.text };
+      const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, ' (OCR)');
+      return { ...cal, scaleBar, calibration, barNote: note };
+    }
   }
   return cal;
 }

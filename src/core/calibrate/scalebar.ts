@@ -269,6 +269,12 @@ export interface ScaleBarOptions {
 export interface ScaleBarFind {
   reading: ScaleBarReading;
   labelLines: Region[];
+  /**
+   * Shown even unread: its label was read, or it lies in a banner or on a drawn box. Other candidates (a bar on
+   * micrograph texture, where particles and edges also make long straight runs) count only once an OCR engine
+   * reads a label beside them.
+   */
+  reported: boolean;
 }
 
 /**
@@ -277,22 +283,28 @@ export interface ScaleBarFind {
  * prefill its length and ask for the value.
  */
 export function findScaleBar(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarReading | null {
-  return findScaleBarWithLabels(g, opts)?.reading ?? null;
+  const first = findScaleBarCandidates(g, opts)[0];
+  return first?.reported ? first.reading : null;
 }
 
-/** findScaleBar, with the text lines around the bar for an OCR engine to read when the bundled reader could not. */
-export function findScaleBarWithLabels(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarFind | null {
+/**
+ * Every bar candidate with the text lines around it: findScaleBar's choice first (when it has one), then the bars
+ * it would not report, longest first, for an OCR engine to confirm by reading their labels.
+ */
+export function findScaleBarCandidates(g: GreyF32, opts: ScaleBarOptions = {}): ScaleBarFind[] {
   const { width: W, height: H } = g;
   const regions: { r: Region; inBanner: boolean }[] = [];
   for (const b of opts.bands ?? []) {
     if (b.y1 - b.y0 >= 4) regions.push({ r: { x0: 0, y0: b.y0, x1: W, y1: b.y1 }, inBanner: true });
   }
   regions.push({ r: { x0: 0, y0: 0, x1: W, y1: H }, inBanner: false });
-  let unlabelled: ScaleBarFind | null = null;
+  let chosen: ScaleBarFind | null = null;
+  const others: ScaleBarFind[] = [];
   for (const { r, inBanner } of regions) {
     const cands = [...findBars(g, r, true, inBanner), ...findBars(g, r, false, inBanner)];
     // Longer bars first: labels and bars are usually the most prominent straight objects.
     cands.sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0));
+    let unlabelled: ScaleBarFind | null = null;
     for (const c of cands.slice(0, 8)) {
       const { x0, x1 } = refineEnds(g, c);
       const y = (c.y0 + c.y1) >> 1;
@@ -302,15 +314,18 @@ export function findScaleBarWithLabels(g: GreyF32, opts: ScaleBarOptions = {}): 
         reading.value = label.parsed.value;
         reading.unit = label.parsed.unit;
         reading.text = label.parsed.text;
-        return { reading, labelLines: label.lines };
+        chosen = { reading, labelLines: label.lines, reported: true };
+        break;
       }
       if (label.text) reading.text = label.text;
-      if (unlabelled === null && (inBanner || quietSurround(g, c)))
-        unlabelled = { reading, labelLines: label.lines };
+      const find = { reading, labelLines: label.lines, reported: false };
+      if (unlabelled === null && (inBanner || quietSurround(g, c))) unlabelled = { ...find, reported: true };
+      else others.push(find);
     }
-    if (unlabelled) return unlabelled;
+    if (!chosen && unlabelled) chosen = unlabelled;
+    if (chosen) break;
   }
-  return unlabelled;
+  return chosen ? [chosen, ...others] : others;
 }
 
 /** True when the bar sits on a uniform patch (a drawn box), not on micrograph texture. */

@@ -1,0 +1,22 @@
+/**
+ * The OCR engine in the browser: tesseract.js's worker script and its SIMD LSTM core as `?url` assets, the
+ * English data at ocr/eng.traineddata.gz (emitted by vite.config.ts under a fixed name, which tesseract.js
+ * needs); all from the app's own origin and precached by the service worker, so labels are read offline. The
+ * app already needs WASM SIMD for onnxruntime-web, so only the SIMD core ships. Nothing loads until the first
+ * label must be read.
+ */
+import workerUrl from 'tesseract.js/dist/worker.min.js?url';
+import coreUrl from 'tesseract.js-core/tesseract-core-simd-lstm.wasm.js?url';
+import { TesseractRecognizer } from '../ocr/tesseract-recognizer';
+
+let recognizer: TesseractRecognizer | null = null;
+
+export function browserRecognizer(): TesseractRecognizer {
+  recognizer ??= new TesseractRecognizer({
+    langPath: new URL(`${import.meta.env.BASE_URL}ocr`, self.location.origin).href,
+    workerPath: new URL(workerUrl, self.location.href).href,
+    corePath: new URL(coreUrl, self.location.href).href,
+    load: async () => (await import('tesseract.js/dist/tesseract.esm.min.js')).default,
+  });
+  return recognizer;
+}

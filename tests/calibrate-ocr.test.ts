@@ -1,0 +1,148 @@
+/**
+ * Scale bars labelled in real fonts (rendered from Debian's font packages: tests/fixtures/labels), in the styles
+ * real files use — black bar on a light TEM ground with the label to its right, white bar on a dark micrograph,
+ * a bar with end ticks on a drawn box, a bar inside a dark SEM data bar — half of them JPEG-compressed: the OCR
+ * engine (tesseract.js) must read value and unit on >= 95 % and the bar must measure within 1 px.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import jpeg from 'jpeg-js';
+import { calibrate } from '../src/core/calibrate/index';
+import { readBarLabel } from '../src/core/calibrate/read-bar-label';
+import {
+  isUsualValue,
+  labelViews,
+  parseEngineText,
+  readLabelCrop,
+  stretchCrop,
+} from '../src/core/calibrate/label-ocr';
+import { parseScaleLabel } from '../src/core/calibrate/ocr';
+import { decodeImage } from '../src/core/decode/index';
+import { toGrey } from '../src/core/normalise';
+import type { DecodedImage } from '../src/core/types';
+import { nodeRecognizer } from '../src/cli/ocr-engine';
+import { makeScene, type SceneSpec } from './calibrate-scene';
+import { ATLAS_FONTS, ATLAS_SIZES, ATLAS_TEXTS, atlasText } from './helpers/label-atlas';
+
+const recognizer = nodeRecognizer();
+afterAll(() => recognizer.dispose());
+
+type Style = 'tem-right' | 'dark-above' | 'ticks-below' | 'banner-above';
+const STYLES: Style[] = ['tem-right', 'dark-above', 'ticks-below', 'banner-above'];
+
+function spec(i: number, style: Style, font: string, size: number, label: string): SceneSpec {
+  const lengthPx = 90 + ((i * 37) % 160);
+  const common = { seed: 500 + i, width: 640, height: 480, noise: 6 };
+  const bar = { lengthPx, label, font: { name: font, size }, thickness: 3 + (i % 3) };
+  switch (style) {
+    case 'tem-right':
+      return { ...common, tem: true, bar: { ...bar, polarity: 'black', labelPos: 'right', x: 40, y: 440 } };
+    case 'dark-above':
+      return { ...common, bar: { ...bar, polarity: 'white', labelPos: 'above', x: 380, y: 430 } };
+    case 'ticks-below':
+      return {
+        ...common,
+        tem: true,
+        bar: { ...bar, style: 'ticks', polarity: 'black', labelPos: 'below', box: true, x: 300, y: 380 },
+      };
+    case 'banner-above':
+      return {
+        ...common,
+        banner: { height: 64, level: 20, textLevel: 235 },
+        bar: { ...bar, where: 'banner', polarity: 'white', labelPos: 'above', x: 430 },
+      };
+  }
+}
+
+function decodedOf(s: ReturnType<typeof makeScene>, asJpeg: boolean): DecodedImage {
+  if (!asJpeg) return { raster: s.raster, meta: { format: 'png', tags: {} } } as unknown as DecodedImage;
+  const { width, height } = s.raster;
+  const rgba = new Uint8Array(width * height * 4);
+  for (let k = 0; k < width * height; k++) {
+    const v = s.raster.data[k]!;
+    rgba[4 * k] = rgba[4 * k + 1] = rgba[4 * k + 2] = v;
+    rgba[4 * k + 3] = 255;
+  }
+  return decodeImage(jpeg.encode({ data: rgba, width, height }, 80).data, 'scene.jpg');
+}
+
+describe('scale-bar labels in real fonts', () => {
+  it('reads value and unit on >= 95 % of rendered bars, bar length within 1 px', async () => {
+    const cases: { style: Style; font: string; size: number; label: string; jpeg: boolean }[] = [];
+    let i = 0;
+    for (const font of ATLAS_FONTS)
+      for (const style of STYLES) {
+        cases.push({
+          style,
+          font,
+          size: ATLAS_SIZES[i % ATLAS_SIZES.length]!,
+          label: ATLAS_TEXTS[(i * 5) % ATLAS_TEXTS.length]!,
+          jpeg: i % 2 === 1,
+        });
+        i++;
+      }
+    let read = 0;
+    const failures: string[] = [];
+    for (const [k, c] of cases.entries()) {
+      const s = makeScene(spec(k, c.style, c.font, c.size, c.label));
+      const decoded = decodedOf(s, c.jpeg);
+      const grey = toGrey(decoded.raster);
+      const first = calibrate({ decoded, grey, options: { banner: 'auto', pixelSizeOverride: null } });
+      const cal = await readBarLabel(grey, first, recognizer);
+      const want = parseScaleLabel(c.label)!;
+      const bar = cal.scaleBar;
+      expect(bar, `${c.style} ${c.font}: bar found`).toBeDefined();
+      expect(Math.abs(bar!.lengthPx - s.truth.bar!.lengthPx), `${c.style} ${c.font}: bar length`).toBeLessThanOrEqual(1);
+      if (bar!.value === want.value && bar!.unit === want.unit && cal.calibration.source === 'scale-bar') read++;
+      else failures.push(`${c.style} ${c.font} ${c.size}px "${c.label}"${c.jpeg ? ' jpeg' : ''}: ${bar!.text ?? '-'}`);
+    }
+    expect(read / cases.length, failures.join('\n')).toBeGreaterThanOrEqual(0.95);
+  }, 120_000);
+
+  it('reads every label text of every font from a tight crop', async () => {
+    let read = 0;
+    let n = 0;
+    for (const font of ATLAS_FONTS)
+      for (const text of ATLAS_TEXTS) {
+        const t = atlasText(font, 15, text);
+        const data = new Float32Array(t.coverage.length);
+        for (let k = 0; k < data.length; k++) data[k] = 230 - 200 * t.coverage[k]!;
+        const crop = stretchCrop({ width: t.width, height: t.height, data }, { x0: 0, y0: 0, x1: t.width, y1: t.height });
+        const got = await readLabelCrop(recognizer, crop);
+        const want = parseScaleLabel(text)!;
+        n++;
+        if (got && got.value === want.value && got.unit === want.unit) read++;
+      }
+    expect(read / n).toBeGreaterThanOrEqual(0.95);
+  }, 120_000);
+});
+
+describe('label-ocr helpers', () => {
+  it('maps the engine µ confusions to micrometres and keeps nm, and rejects banner fields', () => {
+    expect(parseEngineText('2.00pm')).toMatchObject({ value: 2, unit: 'um' });
+    expect(parseEngineText('1 μm')).toMatchObject({ value: 1, unit: 'um' });
+    expect(parseEngineText('0.5 µm\n')).toMatchObject({ value: 0.5, unit: 'um' });
+    expect(parseEngineText('100.0nm')).toMatchObject({ value: 100, unit: 'nm' });
+    expect(parseEngineText('50 n m')).toMatchObject({ value: 50, unit: 'nm' });
+    expect(parseEngineText('WD = 4.2 mm')).toBeNull();
+    expect(parseEngineText('')).toBeNull();
+  });
+
+  it('knows the usual scale-bar values', () => {
+    for (const v of [1, 2, 2.5, 3, 4, 5, 10, 20, 50, 100, 200, 250, 500, 0.5, 0.2]) expect(isUsualValue(v)).toBe(true);
+    for (const v of [7, 1.4, 58, 209, 1400, 7200, 0, -1, NaN]) expect(isUsualValue(v)).toBe(false);
+  });
+
+  it('gives the engine dark ink on a light ground whatever the crop polarity', () => {
+    const w = 40;
+    const h = 20;
+    const data = new Float32Array(w * h).fill(10);
+    for (let y = 6; y < 14; y++) for (let x = 10; x < 30; x++) data[y * w + x] = 240;
+    const views = labelViews(stretchCrop({ width: w, height: h, data }, { x0: 0, y0: 0, x1: w, y1: h }));
+    // The ink views (after the raw and padded ones): the bright block must come out black on white.
+    const inkLight = views[4]!;
+    const cx = Math.floor(inkLight.width / 2);
+    const cy = Math.floor(inkLight.height / 2);
+    expect(inkLight.data[cy * inkLight.width + cx]).toBe(0);
+    expect(inkLight.data[0]).toBe(255);
+  });
+});
