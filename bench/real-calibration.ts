@@ -29,7 +29,16 @@ let barLen = 0;
 let pixel = 0;
 let ms = 0;
 for (const r of rows) {
-  const [id, , , bannerRow, , label, lenPx, nmPerPx] = r as [string, string, string, string, string, string, string, string];
+  const [id, , , bannerRow, , label, lenPx, nmPerPx] = r as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const decoded = decodeImage(new Uint8Array(readFileSync(path.join(dir, 'images', `${id}.png`))), id);
   const grey = toGrey(decoded.raster);
   const t0 = performance.now();
@@ -46,9 +55,19 @@ for (const r of rows) {
   barLen += okLen ? 1 : 0;
   pixel += okPx ? 1 : 0;
   if (list && !(okBanner && okLen && okPx))
-    console.log(`${id}\tbanner ${row} (${bannerRow})\tbar ${cal.scaleBar?.lengthPx} (${lenPx})\t"${cal.scaleBar?.text ?? ''}" (${label})\t${nm?.toFixed(3)} nm/px (${nmPerPx})`);
+    console.log(
+      `${id}\tbanner ${row} (${bannerRow})\tbar ${cal.scaleBar?.lengthPx} (${lenPx})\t"${cal.scaleBar?.text ?? ''}" (${label})\t${nm?.toFixed(3)} nm/px (${nmPerPx})`,
+    );
 }
 console.log(
-  JSON.stringify({ bench: 'real-calibration', images: rows.length, bannerRow: banner, barLengthPm1: barLen, pixelSizeWithin3pc: pixel, msPerImage: Math.round(ms / rows.length), engineLoadMs: rec.loadMs && Math.round(rec.loadMs) }),
+  JSON.stringify({
+    bench: 'real-calibration',
+    images: rows.length,
+    bannerRow: banner,
+    barLengthPm1: barLen,
+    pixelSizeWithin3pc: pixel,
+    msPerImage: Math.round(ms / rows.length),
+    engineLoadMs: rec.loadMs && Math.round(rec.loadMs),
+  }),
 );
 await rec.dispose();

@@ -44,12 +44,21 @@ for (const [crop, text] of rows) {
   );
   const got = await readLabelCrop(rec, img);
   const want = parseScaleLabel(text);
-  const good = want === null ? got === null : got !== null && got.unit === want.unit && got.value === want.value;
+  const good =
+    want === null ? got === null : got !== null && got.unit === want.unit && got.value === want.value;
   if (good) ok++;
-  if (list && !good) console.log(`${crop}\t${JSON.stringify(text)}\t${got ? `${got.value} ${got.unit} (${got.raw})` : '-'}`);
+  if (list && !good)
+    console.log(`${crop}\t${JSON.stringify(text)}\t${got ? `${got.value} ${got.unit} (${got.raw})` : '-'}`);
 }
 const ms = performance.now() - t0;
 console.log(
-  JSON.stringify({ bench: 'real-ocr', read: ok, of: rows.length, rate: +(ok / rows.length).toFixed(3), msPerCrop: +(ms / rows.length).toFixed(1), engineLoadMs: rec.loadMs && Math.round(rec.loadMs) }),
+  JSON.stringify({
+    bench: 'real-ocr',
+    read: ok,
+    of: rows.length,
+    rate: +(ok / rows.length).toFixed(3),
+    msPerCrop: +(ms / rows.length).toFixed(1),
+    engineLoadMs: rec.loadMs && Math.round(rec.loadMs),
+  }),
 );
 await rec.dispose();

@@ -91,9 +91,16 @@ describe('scale-bar labels in real fonts', () => {
       const want = parseScaleLabel(c.label)!;
       const bar = cal.scaleBar;
       expect(bar, `${c.style} ${c.font}: bar found`).toBeDefined();
-      expect(Math.abs(bar!.lengthPx - s.truth.bar!.lengthPx), `${c.style} ${c.font}: bar length`).toBeLessThanOrEqual(1);
-      if (bar!.value === want.value && bar!.unit === want.unit && cal.calibration.source === 'scale-bar') read++;
-      else failures.push(`${c.style} ${c.font} ${c.size}px "${c.label}"${c.jpeg ? ' jpeg' : ''}: ${bar!.text ?? '-'}`);
+      expect(
+        Math.abs(bar!.lengthPx - s.truth.bar!.lengthPx),
+        `${c.style} ${c.font}: bar length`,
+      ).toBeLessThanOrEqual(1);
+      if (bar!.value === want.value && bar!.unit === want.unit && cal.calibration.source === 'scale-bar')
+        read++;
+      else
+        failures.push(
+          `${c.style} ${c.font} ${c.size}px "${c.label}"${c.jpeg ? ' jpeg' : ''}: ${bar!.text ?? '-'}`,
+        );
     }
     expect(read / cases.length, failures.join('\n')).toBeGreaterThanOrEqual(0.95);
   }, 120_000);
@@ -106,7 +113,10 @@ describe('scale-bar labels in real fonts', () => {
         const t = atlasText(font, 15, text);
         const data = new Float32Array(t.coverage.length);
         for (let k = 0; k < data.length; k++) data[k] = 230 - 200 * t.coverage[k]!;
-        const crop = stretchCrop({ width: t.width, height: t.height, data }, { x0: 0, y0: 0, x1: t.width, y1: t.height });
+        const crop = stretchCrop(
+          { width: t.width, height: t.height, data },
+          { x0: 0, y0: 0, x1: t.width, y1: t.height },
+        );
         const got = await readLabelCrop(recognizer, crop);
         const want = parseScaleLabel(text)!;
         n++;
@@ -128,7 +138,8 @@ describe('label-ocr helpers', () => {
   });
 
   it('knows the usual scale-bar values', () => {
-    for (const v of [1, 2, 2.5, 3, 4, 5, 10, 20, 50, 100, 200, 250, 500, 0.5, 0.2]) expect(isUsualValue(v)).toBe(true);
+    for (const v of [1, 2, 2.5, 3, 4, 5, 10, 20, 50, 100, 200, 250, 500, 0.5, 0.2])
+      expect(isUsualValue(v)).toBe(true);
     for (const v of [7, 1.4, 58, 209, 1400, 7200, 0, -1, NaN]) expect(isUsualValue(v)).toBe(false);
   });
 

@@ -7,6 +7,9 @@ const require = createRequire(import.meta.url);
 
 export function nodeRecognizer(): TesseractRecognizer {
   return new TesseractRecognizer({
-    langPath: path.join(path.dirname(require.resolve('@tesseract.js-data/eng/package.json')), '4.0.0_best_int'),
+    langPath: path.join(
+      path.dirname(require.resolve('@tesseract.js-data/eng/package.json')),
+      '4.0.0_best_int',
+    ),
   });
 }

@@ -222,9 +222,11 @@ const api: AnalysisWorkerApi = {
       onProgress?.('decoding', 0);
       const grey = makePreview(req.bytes, req.name);
       runs++;
+      // Analysed without the manual pixel size, so the calibration the file itself gives is known (and kept when
+      // the manual one is removed, or left alone by a batch calibration); the manual one is applied after.
       const analysis = await analyzeImage(
         { name: req.name, bytes: req.bytes, sidecarTexts: req.sidecarTexts },
-        options,
+        { ...options, pixelSizeOverride: null },
         options.method === 'model' ? model : null,
         { onProgress: (stage, fraction) => onProgress?.(stage, fraction), ocr: browserRecognizer() },
       );
@@ -252,10 +254,10 @@ const api: AnalysisWorkerApi = {
     held.set(id, h);
     const bitmap = await previewBitmap(grey);
     const analysis = cloneAnalysis(h.analysis);
-    return Comlink.transfer({ analysis, bitmap, options: cached.options }, [
-      analysis.labels.data.buffer,
-      bitmap,
-    ]);
+    return Comlink.transfer(
+      { analysis, autoCalibration: h.autoCalibration, bitmap, options: cached.options },
+      [analysis.labels.data.buffer, bitmap],
+    );
   },
 
   async has(id) {

@@ -61,6 +61,8 @@ export interface AnalyzeResult {
 
 export interface Adopted {
   analysis: ImageAnalysis;
+  /** Calibration the pipeline found (metadata, scale bar, none), before any manual override. */
+  autoCalibration: Calibration;
   bitmap: ImageBitmap;
   /** Options the cached result was measured with. */
   options: AnalysisOptions;

@@ -37,7 +37,8 @@ export function atlasText(font: string, size: number, text: string): RenderedTex
   const coverage = new Float32Array(e.w * e.h);
   const ch = atlas.channels;
   for (let y = 0; y < e.h; y++)
-    for (let x = 0; x < e.w; x++) coverage[y * e.w + x] = atlas.data[((e.y + y) * atlas.width + e.x + x) * ch]! / 255;
+    for (let x = 0; x < e.w; x++)
+      coverage[y * e.w + x] = atlas.data[((e.y + y) * atlas.width + e.x + x) * ch]! / 255;
   return { width: e.w, height: e.h, coverage };
 }
 

@@ -68,8 +68,14 @@ export async function startEngine(): Promise<void> {
   markStale();
 }
 
+/**
+ * The image's own manual pixel size, else the batch's — which leaves an image whose file metadata gave a pixel
+ * size alone unless the user asked for that too.
+ */
 function manualFor(item: BatchItem): ManualCalibration | null {
-  return item.manual ?? calibration.batch;
+  if (item.manual) return item.manual;
+  if (!calibration.batch) return null;
+  return item.autoSource === 'metadata' && !calibration.batchOverMetadata ? null : calibration.batch;
 }
 
 /** The options one image is analysed and measured with: batch settings plus its manual pixel size. */
@@ -283,10 +289,14 @@ async function runItem(item: BatchItem): Promise<void> {
         cancelled,
       ]);
       client.held.add(item.id);
-      measured.set(item.id, measurementKey(item));
+      measured.set(item.id, optionsKey(options));
       item.analysis = res.analysis;
       item.bitmap = res.bitmap;
       item.fromCache = false;
+      item.autoSource = res.autoCalibration.source;
+      // Only now is it known whether the file had a pixel size the batch calibration must leave alone.
+      if (optionsKey(options) !== measurementKey(item))
+        applyOutcome(item, await client.api.remeasure(item.id, optionsFor(item)), false);
     }
     item.cacheKey = key;
     item.edited = false;
@@ -318,6 +328,7 @@ async function restoreResult(item: BatchItem): Promise<boolean> {
   client.held.add(item.id);
   item.bitmap = got.bitmap;
   item.analysis = got.analysis;
+  item.autoSource = got.autoCalibration.source;
   // An edited state was measured with the options of its last edit; a cached result with its own.
   const measuredWith = item.edited ? (measured.get(item.id) ?? '') : optionsKey(got.options);
   measured.set(item.id, measuredWith);
@@ -466,6 +477,14 @@ export async function setBatchCalibration(
   if (overrideImages) for (const i of batch.items) i.manual = null;
   persistBatch();
   await remeasureAll();
+  const applied: string[] = [];
+  const keptMetadata: string[] = [];
+  if (m)
+    for (const i of batch.items) {
+      if (i.manual) continue;
+      (manualFor(i) === calibration.batch ? applied : keptMetadata).push(i.name);
+    }
+  calibration.batchReport = m ? { applied, keptMetadata } : null;
 }
 
 /** Called after settings change: measurement options re-measure now, segmentation options go stale. */

@@ -2,7 +2,7 @@
  * The batch: one entry per dropped image with its status and (when done) its analysis. Analyses are
  * held as raw state: they are replaced wholesale, never mutated, so deep reactivity would only cost.
  */
-import type { ImageAnalysis } from '../../core/types';
+import type { CalibrationSource, ImageAnalysis } from '../../core/types';
 import type { ManualCalibration } from './calibration.svelte';
 
 export type ItemStatus = 'queued' | 'analysing' | 'done' | 'error';
@@ -23,6 +23,8 @@ export class BatchItem {
   cacheKey = $state<string | null>(null);
   /** Manual pixel size for this image only (wins over the batch's). */
   manual = $state<ManualCalibration | null>(null);
+  /** Where the pipeline found the pixel size (before any manual one), once analysed. */
+  autoSource = $state<CalibrationSource | null>(null);
   edited = $state(false);
   canUndo = $state(false);
   canRedo = $state(false);

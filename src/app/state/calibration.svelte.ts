@@ -22,6 +22,14 @@ export interface DrawnLine {
   y0: number;
   x1: number;
   y1: number;
+  /** The image it was drawn on: its length means nothing on another image. */
+  imageId: string;
+}
+
+/** What the last "apply to all images" did: which images took the pixel size and which kept their own. */
+export interface BatchReport {
+  applied: string[];
+  keptMetadata: string[];
 }
 
 const PRESETS_KEY = 'saemi:presets:v1';
@@ -43,13 +51,23 @@ class CalibrationState {
   /** Known length of the line and its unit, as typed. */
   knownLength = $state<number | null>(null);
   knownUnit = $state<'nm' | 'um'>('nm');
-  /** Applies to every image without its own manual calibration. */
+  /**
+   * Applies to every image without its own manual calibration, except those whose file metadata gave a pixel
+   * size, unless `batchOverMetadata` (the user said so).
+   */
   batch = $state<ManualCalibration | null>(null);
+  batchOverMetadata = $state(false);
+  batchReport = $state<BatchReport | null>(null);
   presets = $state<Preset[]>(loadPresets());
 
-  /** Pixel size from the drawn line and the typed length, or null while either is missing. */
-  get fromLine(): ManualCalibration | null {
-    const l = this.line;
+  /** The drawn line when it was drawn on this image. */
+  lineOn(imageId: string | undefined): DrawnLine | null {
+    return this.line && this.line.imageId === imageId ? this.line : null;
+  }
+
+  /** Pixel size from the line drawn on this image and the typed length, or null while either is missing. */
+  fromLineOn(imageId: string | undefined): ManualCalibration | null {
+    const l = this.lineOn(imageId);
     const len = this.knownLength;
     if (!l || !len || !(len > 0)) return null;
     const px = lineLength(l);

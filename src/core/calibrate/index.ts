@@ -163,7 +163,6 @@ export function calibrationFromScaleBar(
   };
 }
 
-
 function uncalibrated(instrument?: InstrumentInfo): Calibration {
   return { pixelSize: null, unit: 'px', source: 'none', detail: 'no pixel size found', instrument };
 }

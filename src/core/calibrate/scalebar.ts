@@ -195,13 +195,7 @@ const MAX_LABEL_LINES = 6;
  * the text lines nearest the bar. A bar in a banner searches the whole band (data bars put the label anywhere
  * along it: JEOL far to the right of the bar, Zeiss above it).
  */
-function readLabel(
-  g: GreyF32,
-  c: BarCandidate,
-  x0: number,
-  x1: number,
-  band: Region | null,
-): LabelSearch {
+function readLabel(g: GreyF32, c: BarCandidate, x0: number, x1: number, band: Region | null): LabelSearch {
   const { width: W, height: H, data } = g;
   const len = x1 - x0 + 1;
   // Labels can be much wider than short bars and up to ~6% of the image height tall.
