@@ -149,8 +149,9 @@ describe('label-ocr helpers', () => {
     const data = new Float32Array(w * h).fill(10);
     for (let y = 6; y < 14; y++) for (let x = 10; x < 30; x++) data[y * w + x] = 240;
     const views = labelViews(stretchCrop({ width: w, height: h, data }, { x0: 0, y0: 0, x1: w, y1: h }));
-    // The ink views (after the raw and padded ones): the bright block must come out black on white.
-    const inkLight = views[4]!;
+    // The first light-ink view (after the four grey ones and the three dark-ink ones): the bright block must
+    // come out black on white.
+    const inkLight = views[7]!;
     const cx = Math.floor(inkLight.width / 2);
     const cy = Math.floor(inkLight.height / 2);
     expect(inkLight.data[cy * inkLight.width + cx]).toBe(0);

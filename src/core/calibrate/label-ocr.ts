@@ -8,7 +8,7 @@
  * each reading parsed as "<number> <unit>", and the readings vote (ties go to the engine's confidence).
  */
 import type { LengthUnit } from '../types';
-import { parseScaleLabel, type ParsedLabel } from './ocr';
+import { components, parseScaleLabel, type ParsedLabel } from './ocr';
 
 /** 8-bit grey image handed to the engine: dark text on a white ground. */
 export interface GreyU8 {
@@ -49,37 +49,8 @@ export interface LabelRead extends ParsedLabel {
 
 const MIN_VIEW_HEIGHT = 60;
 const PAD = 10;
-const INK_LEVELS = [0.35, 0.5];
 /** Weight of a reading whose value is a usual scale-bar value (1, 2, 2.5, 3, 4, 5 times a power of ten). */
 const USUAL_VALUE_WEIGHT = 2;
-
-/** Otsu threshold of 8-bit values. */
-export function otsu(data: Uint8Array): number {
-  const hist = new Float64Array(256);
-  for (let i = 0; i < data.length; i++) hist[data[i]!]++;
-  const n = data.length;
-  let sumAll = 0;
-  for (let v = 0; v < 256; v++) sumAll += v * hist[v]!;
-  let wB = 0;
-  let sumB = 0;
-  let best = -1;
-  let thr = 128;
-  for (let t = 0; t < 256; t++) {
-    wB += hist[t]!;
-    if (wB === 0) continue;
-    const wF = n - wB;
-    if (wF === 0) break;
-    sumB += t * hist[t]!;
-    const mB = sumB / wB;
-    const mF = (sumAll - sumB) / wF;
-    const between = wB * wF * (mB - mF) * (mB - mF);
-    if (between > best) {
-      best = between;
-      thr = t;
-    }
-  }
-  return thr;
-}
 
 /** Crop of `src` (any numeric values) stretched to 0-255 between its 1st and 99th percentile. */
 export function stretchCrop(
@@ -105,34 +76,6 @@ export function stretchCrop(
     out[i] = Math.round(255 * Math.min(1, Math.max(0, t)));
   }
   return { width: w, height: h, data: out };
-}
-
-/**
- * True when the ink is lighter than the ground. The ground is the class of the Otsu split that holds most of the
- * crop's border pixels (labels are cropped with a margin), which is robust to text that fills half the crop.
- */
-export function lightInk(img: GreyU8, thr: number): boolean {
-  const { width: w, height: h, data } = img;
-  let bright = 0;
-  let n = 0;
-  const count = (i: number): void => {
-    n++;
-    if (data[i]! > thr) bright++;
-  };
-  for (let x = 0; x < w; x++) {
-    count(x);
-    count((h - 1) * w + x);
-  }
-  for (let y = 1; y < h - 1; y++) {
-    count(y * w);
-    count(y * w + w - 1);
-  }
-  if (n === 0) return false;
-  if (bright !== n - bright) return bright < n - bright;
-  // A border split evenly: fall back to the minority class being ink.
-  let above = 0;
-  for (let i = 0; i < data.length; i++) if (data[i]! > thr) above++;
-  return above < data.length - above;
 }
 
 /** Bilinear resize of an 8-bit image. */
@@ -195,11 +138,11 @@ function borderMedian(img: GreyU8): number {
 }
 
 /**
- * Ink of one polarity as black on white: pixels within `frac` of the way from the extreme level (2nd/98th
- * percentile) to the median. Label text is drawn in one flat colour at the extreme, while the micrograph behind
- * it (particles, texture) spans the levels between, so this keeps the letters and drops the ground.
+ * Ink of one polarity: pixels within `frac` of the way from the extreme level (2nd/98th percentile) to the
+ * median. Label text is drawn in one flat colour at the extreme, while the micrograph behind it (particles,
+ * texture) spans the levels between, so this keeps the letters and drops most of the ground.
  */
-function inkAtExtreme(img: GreyU8, darkInk: boolean, frac: number): GreyU8 {
+function inkMask(img: GreyU8, darkInk: boolean, frac: number): Uint8Array {
   const hist = new Uint32Array(256);
   for (let i = 0; i < img.data.length; i++) hist[img.data[i]!]++;
   const q = (p: number): number => {
@@ -214,23 +157,75 @@ function inkAtExtreme(img: GreyU8, darkInk: boolean, frac: number): GreyU8 {
   const out = new Uint8Array(img.data.length);
   for (let i = 0; i < out.length; i++) {
     const v = img.data[i]!;
-    out[i] = (darkInk ? v <= t : v >= t) ? 0 : 255;
+    out[i] = (darkInk ? v <= t : v >= t) ? 1 : 0;
   }
+  return out;
+}
+
+/** A mask drawn black on white, as the engine reads best. */
+function inkView(img: GreyU8, mask: Uint8Array, keep?: (id: number) => boolean, labels?: Int32Array): GreyU8 {
+  const out = new Uint8Array(mask.length).fill(255);
+  for (let i = 0; i < out.length; i++) if (mask[i] && (!keep || keep(labels![i]!))) out[i] = 0;
   return { width: img.width, height: img.height, data: out };
 }
 
 /**
+ * The ink with what is not letter-like removed: pieces far taller or wider than the typical glyph (particles,
+ * edges of the micrograph), specks, and with `dropBorder` everything cut by the crop's edge (texture reaching in).
+ */
+function cleanInk(img: GreyU8, darkInk: boolean, frac: number, dropBorder: boolean): GreyU8 {
+  const { width: W, height: H } = img;
+  const mask = inkMask(img, darkInk, frac);
+  const labels = new Int32Array(W * H);
+  const comps = components(mask, W, H, labels);
+  const heights = comps
+    .filter((k) => k.area >= 4 && k.y1 - k.y0 >= 0.25 * H && k.y1 - k.y0 <= 0.95 * H)
+    .map((k) => k.y1 - k.y0)
+    .sort((a, b) => a - b);
+  const glyphH = heights[heights.length >> 1] ?? H * 0.6;
+  const keep = new Uint8Array(comps.length + 1);
+  for (const k of comps) {
+    const h = k.y1 - k.y0;
+    const w = k.x1 - k.x0;
+    const cut = k.x0 === 0 || k.y0 === 0 || k.x1 === W || k.y1 === H;
+    const speck = h < glyphH * 0.15 && w < glyphH * 0.15 && k.area < 3;
+    keep[k.id] =
+      h <= glyphH * 1.6 && w <= glyphH * 3 && k.area >= 2 && !speck && !(dropBorder && cut) ? 1 : 0;
+  }
+  return inkView(img, mask, (id) => keep[id] === 1, labels);
+}
+
+/** Median of all the crop's pixels. */
+function medianLevel(img: GreyU8): number {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < img.data.length; i++) hist[img.data[i]!]++;
+  let acc = 0;
+  for (let v = 0; v < 256; v++) if ((acc += hist[v]!) * 2 >= img.data.length) return v;
+  return 255;
+}
+
+/**
  * The views of one label crop the engine reads: the stretched crop as it is (the engine finds the polarity
- * itself), the same padded with its ground so letters touching the crop edge are whole, and the ink of each
- * polarity at two levels, upscaled to at least MIN_VIEW_HEIGHT px. Chosen on the even half of the real label
- * crops (bench/real-ocr.ts); every view adds correct reads the others miss there.
+ * itself), twice as large, padded with its ground (border median, overall median) so letters touching the crop
+ * edge are whole; and, upscaled to at least MIN_VIEW_HEIGHT px, each polarity's ink at the extreme level, plain
+ * and cleaned of what is not letter-like. The set was chosen on the even half of the real label crops
+ * (bench/real-ocr.ts, by name): each view there adds correct reads the others miss. The crops hold dark text
+ * only, so every ink view also has its light-text twin, which real data bars (white on black) need.
  */
 export function labelViews(crop: GreyU8): GreyU8[] {
   if (crop.width < 2 || crop.height < 2) return [];
   const big = atLeast(crop, MIN_VIEW_HEIGHT);
-  const views = [crop, padWith(crop, PAD, borderMedian(crop))];
-  for (const darkInk of [true, false])
-    for (const frac of INK_LEVELS) views.push(padWith(inkAtExtreme(big, darkInk, frac), PAD, 255));
+  const views = [
+    crop,
+    padWith(crop, PAD, borderMedian(crop)),
+    padWith(crop, PAD, medianLevel(crop)),
+    resizeU8(crop, crop.width * 2, crop.height * 2),
+  ];
+  for (const darkInk of [true, false]) {
+    views.push(padWith(inkView(big, inkMask(big, darkInk, 0.5)), PAD, 255));
+    views.push(padWith(cleanInk(big, darkInk, 0.35, false), PAD, 255));
+    views.push(padWith(cleanInk(big, darkInk, 0.5, true), PAD, 255));
+  }
   return views;
 }
 
@@ -260,8 +255,9 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     raw: string;
   }
   const tally = new Map<string, Entry>();
-  for (const v of views) {
-    const r = await recognizer.recognizeLine(v);
+  for (let n = 0; n < views.length; n++) {
+    if (decided(tally, views.length - n)) break;
+    const r = await recognizer.recognizeLine(views[n]!);
     const p = parseEngineText(r.text);
     if (!p) continue;
     // Each view is one vote; confidence only breaks ties between equal counts.
@@ -278,6 +274,19 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
   for (const e of tally.values()) if (!best || e.score > best.score) best = e;
   if (!best) return null;
   return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw };
+}
+
+/** True once no reading could overtake the leader with the views left (each adds at most one weighted vote). */
+function decided(tally: Map<string, { score: number }>, left: number): boolean {
+  let first = 0;
+  let second = 0;
+  for (const e of tally.values()) {
+    if (e.score > first) {
+      second = first;
+      first = e.score;
+    } else if (e.score > second) second = e.score;
+  }
+  return first > 0 && first > second + left * USUAL_VALUE_WEIGHT * 1.1;
 }
 
 /** 1, 2, 2.5, 3, 4 or 5 times a power of ten: the values scale bars are drawn for. */
