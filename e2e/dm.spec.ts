@@ -38,7 +38,9 @@ test('a DM4 from a TEM opens with its calibration and instrument fields', async 
   );
   await openApp(page);
   await expect(page.getByTestId('file-input')).toHaveAttribute('accept', /\.dm3,\.dm4,\.mrc/);
-  await addFiles(page, [{ name: 'tem.dm4', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) }]);
+  await addFiles(page, [
+    { name: 'tem.dm4', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) },
+  ]);
   await waitSettled(page, 1);
   await expect(row(page, 'tem.dm4')).toHaveAttribute('data-status', 'done');
   await expect(page.getByTestId('header-calibration')).toHaveAttribute('data-source', 'metadata');
