@@ -85,6 +85,10 @@ const fileAccept = {
   'image/tiff': ['.tif', '.tiff'],
   'image/png': ['.png'],
   'image/jpeg': ['.jpg', '.jpeg'],
+  // No registered MIME types; the OS matches these handlers by extension.
+  'application/x-dm3': ['.dm3'],
+  'application/x-dm4': ['.dm4'],
+  'application/x-mrc': ['.mrc'],
 };
 
 export default defineConfig({

@@ -22,6 +22,7 @@ test('manifest, icons, file handlers, service worker and cross-origin isolation'
   expect(accept['image/tiff']).toEqual(['.tif', '.tiff']);
   expect(accept['image/png']).toEqual(['.png']);
   expect(accept['image/jpeg']).toEqual(expect.arrayContaining(['.jpg', '.jpeg']));
+  expect(Object.values(accept).flat()).toEqual(expect.arrayContaining(['.dm3', '.dm4', '.mrc']));
 
   // Threaded WASM needs cross-origin isolation; the worker reports how many threads it got.
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);

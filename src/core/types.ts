@@ -10,15 +10,33 @@ export type CalibrationSource = 'metadata' | 'scale-bar' | 'manual' | 'none';
 /** A TIFF tag value as decoded (numbers, rationals as numbers, strings, byte arrays). */
 export type TagValue = string | number | number[] | Uint8Array;
 
+/**
+ * The calibration a microscopy container stores beside its pixels (Gatan DM3/DM4 tags, the MRC header), as
+ * the decoder found it; calibrate/metadata.ts turns it into a pixel size.
+ */
+export interface EmbeddedCalibration {
+  /** Names the source in messages: "DM4 calibration", "MRC header". */
+  source: string;
+  /** Width of one pixel in `unit` as stored; null when the file is uncalibrated. */
+  scale: number | null;
+  /** Unit as stored: "nm", "µm", "Å", or something that is not a length ("1/nm" in a diffraction pattern). */
+  unit: string;
+  instrument?: InstrumentInfo;
+  /** What the decoder had to choose (first frame of a stack, non-square pixels), for the analysis warnings. */
+  warnings?: string[];
+}
+
 export interface ImageMeta {
-  format: 'png' | 'jpeg' | 'tiff';
+  format: 'png' | 'jpeg' | 'tiff' | 'dm3' | 'dm4' | 'mrc';
   /** Original bit depth and channels before any conversion. */
   bitDepth: number;
   channels: number;
-  /** Number of pages/IFDs in a TIFF (only the first is analysed). */
+  /** Number of pages/IFDs in a TIFF, frames in a DM or MRC stack (only the first is analysed). */
   pages?: number;
   /** TIFF tags of the first IFD keyed by numeric tag id (e.g. 34118 Zeiss, 34682 FEI, 270 description). */
   tiffTags?: Record<number, TagValue>;
+  /** Calibration from a DM or MRC file's own structure. */
+  embedded?: EmbeddedCalibration;
 }
 
 export interface DecodedImage {

@@ -10,12 +10,13 @@
  * - JEOL side-car text: `$$SM_MICRON_BAR <px>` with `$$SM_MICRON_MARKER <len><unit>` (scaled to the image width
  *   when `$CM_FULL_SIZE` says the bar was measured on a different width).
  * - Plain TIFF XResolution + ResolutionUnit (inch/cm), only when plausible for electron microscopy.
- * Gatan DM3/DM4 are not read: the decoder does not accept those containers, so they never reach this step.
+ * - Gatan DM3/DM4 and MRC: the calibration the decoder read from the file's own structure (`meta.embedded`):
+ *   the image's Calibrations.Dimension[0] Scale/Units tags, the MRC cell size over the sampling; tried first.
  *
  * Unit convention: pixel sizes are normalised to nanometres internally; reported in nm when the pixel is smaller
  * than 1000 nm, otherwise in um (see `chooseUnit`).
  */
-import type { ImageMeta, InstrumentInfo, LengthUnit, TagValue } from '../types';
+import type { EmbeddedCalibration, ImageMeta, InstrumentInfo, LengthUnit, TagValue } from '../types';
 
 export const TAG_IMAGE_DESCRIPTION = 270;
 export const TAG_X_RESOLUTION = 282;
@@ -430,6 +431,26 @@ export function parseJeol(text: string, imageWidth: number): MetadataResult | nu
   return { pixelSizeNm, detail, instrument, warnings };
 }
 
+// ---------------------------------------------------------------- DM3/DM4, MRC
+
+export function parseEmbedded(e: EmbeddedCalibration): MetadataResult {
+  const warnings = [...(e.warnings ?? [])];
+  const unitShown = e.unit.replace(/^um$/, 'µm');
+  let pixelSizeNm: number | null = null;
+  let detail: string | undefined;
+  if (e.scale !== null) {
+    const stored = `${e.source} ${fmt(e.scale, 5)} ${unitShown}/px`;
+    const nm = toNm(e.scale, e.unit);
+    if (nm === null) warnings.push(`${stored}: "${e.unit}" is not a length unit, so no pixel size`);
+    else if (!isPlausiblePixelNm(nm)) warnings.push(`${stored} is implausible for EM and was ignored`);
+    else {
+      pixelSizeNm = nm;
+      detail = normaliseUnit(e.unit) === 'nm' ? stored : `${stored} (${fmt(nm, 5)} nm)`;
+    }
+  }
+  return { pixelSizeNm, detail, instrument: e.instrument, warnings };
+}
+
 // ---------------------------------------------------------------- all together
 
 function mergeInstrument(
@@ -454,6 +475,7 @@ export function readMetadata(
 ): MetadataResult {
   const tags = meta.tiffTags ?? {};
   const candidates: (MetadataResult | null)[] = [];
+  if (meta.embedded) candidates.push(parseEmbedded(meta.embedded));
   const zeiss = tagText(tags[TAG_ZEISS]);
   if (zeiss) candidates.push(parseZeiss(zeiss));
   const fei = tagText(tags[TAG_FEI_HELIOS]) ?? tagText(tags[TAG_FEI_SFEG]);

@@ -1,6 +1,8 @@
 import type { DecodedImage } from '../types';
 import { inputError, looksLikeText } from './common';
+import { decodeDm, isDm } from './dm';
 import { decodeJpeg, isJpeg } from './jpeg';
+import { decodeMrc, isMrc } from './mrc';
 import { decodePng, isPng } from './png';
 import { decodeTiff, isBigTiff, isTiff } from './tiff';
 
@@ -33,7 +35,7 @@ export function describeNonImage(b: Uint8Array): string {
     }
     return 'not an image (looks like a text file)';
   }
-  return 'not an image (unknown format; expected PNG, JPEG or TIFF)';
+  return 'not an image (unknown format; expected PNG, JPEG, TIFF, DM3/DM4 or MRC)';
 }
 
 /**
@@ -45,6 +47,8 @@ export function decodeImage(bytes: Uint8Array, name?: string): DecodedImage {
   if (isPng(bytes)) return decodePng(bytes, name);
   if (isJpeg(bytes)) return decodeJpeg(bytes, name);
   if (isTiff(bytes) || isBigTiff(bytes)) return decodeTiff(bytes, name);
+  if (isDm(bytes)) return decodeDm(bytes, name);
+  if (isMrc(bytes)) return decodeMrc(bytes, name);
   // A file cut off inside the signature still announces its format.
   if (
     bytes.length < 8 &&
