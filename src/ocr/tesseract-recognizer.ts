@@ -45,6 +45,8 @@ export class TesseractRecognizer implements LineRecognizer {
       await worker.setParameters({
         tessedit_pageseg_mode: PSM.SINGLE_LINE,
         tessedit_char_whitelist: LABEL_CHARSET,
+        // Tesseract writes diagnostics ("Line cannot be recognized!!") to stdout, which is the CLI's JSON.
+        debug_file: '/dev/null',
       });
       this.loadMs = performance.now() - t0;
       return worker as unknown as EngineWorker;

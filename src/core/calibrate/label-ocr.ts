@@ -257,6 +257,8 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
   const tally = new Map<string, Entry>();
   for (let n = 0; n < views.length; n++) {
     if (decided(tally, views.length - n)) break;
+    // A view with no ink left (all cleaned away) has nothing to read.
+    if (!views[n]!.data.some((v) => v < 128)) continue;
     const r = await recognizer.recognizeLine(views[n]!);
     const p = parseEngineText(r.text);
     if (!p) continue;
