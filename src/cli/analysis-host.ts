@@ -81,8 +81,6 @@ export class AnalysisHost {
   private readonly leaving = new Set<Thread>();
   private pending: Pending | null = null;
   private nextId = 1;
-  /** Threads started so far (the first, and one per timeout or crash). */
-  starts = 0;
 
   constructor(private readonly setup: WorkerSetup) {}
 
@@ -91,7 +89,6 @@ export class AnalysisHost {
     if (this.thread) return this.thread.ready;
     const gate = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(ENTRY, { workerData: { ...this.setup, gate } });
-    this.starts++;
     let resolveReady!: (r: WorkerReady) => void;
     let rejectReady!: (e: Error) => void;
     const ready = new Promise<WorkerReady>((res, rej) => {
