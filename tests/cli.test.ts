@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { decode as decodePng, encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
 import { synthPng } from '../e2e/synthetic';
+import { discs } from './helpers/cli';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin', 'saemi.js');
@@ -15,21 +16,6 @@ const PARTICLES_HEADER =
   'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
 const SUMMARY_HEADER =
   'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
-
-/** Dark discs (value lo) on a bright ground (hi), none touching the border; returns grey pixels. */
-function discs(
-  w: number,
-  h: number,
-  centres: Array<[number, number, number]>,
-  lo: number,
-  hi: number,
-): number[] {
-  const px = new Array<number>(w * h).fill(hi);
-  for (const [cx, cy, r] of centres)
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) px[y * w + x] = lo;
-  return px;
-}
 
 /** Minimal little-endian baseline TIFF: one uncompressed strip of 16-bit grey. */
 function tiff16(w: number, h: number, px: number[]): Uint8Array {

@@ -7,7 +7,12 @@ import {
   parseCsv,
   parseCsvRecords,
   particlesCsv,
+  particlesCsvRows,
+  poolImage,
+  poolImageFromCsvRows,
+  pooledRow,
   summaryCsv,
+  summaryCsvRow,
 } from '../src/core/export/csv';
 import { encodeLabelPng } from '../src/core/export/label-png';
 import { encodeOverlayPng, renderOverlay } from '../src/core/export/overlay';
@@ -155,6 +160,41 @@ describe('CSV', () => {
     expect(recs[2]).toMatchObject({ image: '*', unit: '', count: '4', mean_ecd: '' });
     const allPx = parseCsvRecords(summaryCsv([analysis('a', PX), analysis('b', PX)]));
     expect(allPx[2]).toMatchObject({ unit: 'px', count: '4', pixel_size_source: 'none' });
+  });
+
+  it('pools images read back from their CSV rows as it pools the analyses (a resumed CLI batch)', () => {
+    const list = [analysis('a, "1".png', NM, 0.25), analysis('b.png', UM, 0.5), analysis('c.png', NM, 1.25)];
+    const back = list.map((a) =>
+      poolImageFromCsvRows(parseCsv(summaryCsvRow(a))[0], parseCsv(particlesCsvRows(a).join('\n'))),
+    );
+    expect(back.map((p) => [p.name, p.unit, p.pixelSize, p.source, p.ecds.length, p.seconds])).toEqual([
+      ['a, "1".png', 'nm', 2.5, 'metadata', 2, 0.25],
+      ['b.png', 'um', 0.004, 'scale-bar', 2, 0.5],
+      ['c.png', 'nm', 2.5, 'metadata', 2, 1.25],
+    ]);
+    back.forEach((p, i) =>
+      p.ecds.forEach((v, j) => expect(Math.abs(v - poolImage(list[i]).ecds[j])).toBeLessThan(v * 1e-5)),
+    );
+    const exact = parseCsv(pooledRow(list.map(poolImage)))[0];
+    const read = parseCsv(pooledRow(back))[0];
+    // Count, unit, pixel size and source exactly; sizes to the 6 digits the ECDs were written with.
+    expect(read.slice(0, 7)).toEqual(exact.slice(0, 7));
+    expect(read[13]).toBe(exact[13]);
+    for (let c = 7; c < 13; c++)
+      expect(Math.abs(Number(read[c]) - Number(exact[c]))).toBeLessThanOrEqual(Number(exact[c]) * 1e-5);
+    expect(pooledRow(list.map(poolImage))).toBe(summaryCsv(list).trim().split('\n').pop());
+  });
+
+  it('refuses CSV rows that do not belong together', () => {
+    const a = analysis('a.png', NM);
+    const summary = parseCsv(summaryCsvRow(a))[0];
+    const rows = parseCsv(particlesCsvRows(a).join('\n'));
+    expect(() => poolImageFromCsvRows(summary, rows.slice(1))).toThrow(
+      'summary.csv counts 2 particles for a.png, particles.csv holds 1',
+    );
+    expect(() => poolImageFromCsvRows(summary, [['b.png', ...rows[0].slice(1)], rows[1]])).toThrow(
+      "a particles row among a.png's is not a.png's",
+    );
   });
 
   it('parses quotes, embedded newlines, CRLF and a BOM', () => {

@@ -1,18 +1,25 @@
 /**
  * `saemi analyze`: runs the core pipeline over every input and writes the CLI contract's outputs
- * (particles.csv, summary.csv, labels/<stem>.png). One bad input is reported and skipped, never fatal.
+ * (particles.csv, summary.csv, labels/<stem>.png) as each image finishes, so an interrupted batch keeps what
+ * it did and `--resume` goes on from there. One bad input is reported and skipped, never fatal; so is one
+ * that runs past --image-timeout (analyses run in a worker thread that can be terminated).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { LoadedModel } from '../core/segment/model';
-import type { ImageAnalysis } from '../core/types';
-import { analyzeImage } from '../core/pipeline';
-import { particlesCsv, summaryCsv, parseCsv } from '../core/export/csv';
-import { encodeLabelPng } from '../core/export/label-png';
+import { SUMMARY_HEADER, parseCsv, pooledRow, type PoolImage } from '../core/export/csv';
 import { ANALYZE_HELP, parseAnalyzeArgs, UsageError, type AnalyzeArgs } from './args';
-import { collectInputs, outputStem, readSidecarTexts } from './inputs';
-import { loadModel } from './load-model';
-import { nodeRecognizer } from './ocr-engine';
+import { AnalysisHost, ImageTimeout, type WorkerReady } from './analysis-host';
+import { oneLine, type FinishedImage } from './finished-image';
+import {
+  IncrementalOutput,
+  inspectEarlierRun,
+  LabelNotWritten,
+  ResumeRefused,
+  type EarlierRun,
+} from './incremental-output';
+import { collectInputs, readSidecarTexts } from './inputs';
+import { readInputBytes, ReadTimeout, withinTime } from './read-input';
+import { runFingerprint } from './run-manifest';
 
 export async function runAnalyzeCommand(argv: string[]): Promise<number> {
   let args: AnalyzeArgs;
@@ -31,18 +38,8 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
   }
   const err = (line: string): void => void process.stderr.write(line + '\n');
 
-  let model: LoadedModel | null = null;
-  if (args.options.method === 'model') {
-    try {
-      const loaded = await loadModel(args.modelPath, args.backend, args.threads);
-      model = loaded.model;
-      for (const w of loaded.warnings) err(`warning: ${w}`);
-      err(`model ${loaded.files.sidecar.name} ${loaded.files.sidecar.version} on ${model.backend.name}`);
-    } catch (e) {
-      err(`saemi analyze: ${(e as Error).message}`);
-      return 2;
-    }
-  } else {
+  const useModel = args.options.method === 'model';
+  if (!useModel) {
     if (args.modelPath) err('warning: --model is ignored with --method threshold');
     for (const [on, flag] of [
       [args.options.thorough, '--thorough'],
@@ -50,95 +47,192 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     ] as const)
       if (on) err(`warning: ${flag} is ignored with --method threshold`);
   }
-
-  const { files, problems } = await collectInputs(args.inputs);
-  let failed = problems.length;
-  for (const p of problems) err(`${p.arg}: ${p.message}`);
-
-  let labelDir: string | null = null;
-  if (args.out) {
-    labelDir = path.join(args.out, 'labels');
+  const host = new AnalysisHost({
+    options: args.options,
+    model: useModel ? { path: args.modelPath, backend: args.backend, threads: args.threads } : null,
+    withLabels: args.out !== null,
+  });
+  let output: IncrementalOutput | null = null;
+  try {
+    let ready: WorkerReady;
     try {
-      await mkdir(labelDir, { recursive: true });
+      ready = await host.start();
     } catch (e) {
-      err(`saemi analyze: cannot create output folder ${labelDir}: ${oneLine(e)}`);
-      await model?.backend.dispose();
+      err(`saemi analyze: ${oneLine(e)}`);
       return 2;
     }
-  }
+    for (const w of ready.warnings) err(`warning: ${w}`);
+    if (ready.model) err(`model ${ready.model.name} ${ready.model.version} on ${ready.model.backend}`);
 
-  const results: ImageAnalysis[] = [];
-  const total = files.length;
-  // Started only when an image without metadata shows a scale bar whose label must be read.
-  const ocr = nodeRecognizer();
-  try {
+    const { files, problems, skipped } = await collectInputs(args.inputs);
+    let failed = problems.length;
+    for (const p of problems) err(`${p.arg}: ${p.message}`);
+    for (const p of skipped) err(`${p.arg}: warning: ${p.message}`);
+
+    // Earlier results (--resume), checked before anything in the folder changes.
+    let earlier: EarlierRun | null = null;
+    const done = new Set<number>();
+    if (args.out) {
+      const fingerprint = runFingerprint(args.options, ready.model);
+      try {
+        if (args.resume) {
+          earlier = await inspectEarlierRun(args.out, fingerprint);
+          if (earlier) await matchEarlier(earlier, files, done, args.imageTimeout);
+          else err(`nothing to resume in ${args.out}: starting afresh`);
+        }
+        output = earlier
+          ? await IncrementalOutput.continueRun(args.out, earlier)
+          : await IncrementalOutput.start(args.out, fingerprint);
+      } catch (e) {
+        err(
+          e instanceof ResumeRefused
+            ? `saemi analyze: --resume: ${e.message}`
+            : `saemi analyze: cannot write to ${args.out}: ${oneLine(e)}`,
+        );
+        return 2;
+      }
+      if (earlier?.images.length)
+        err(
+          `resuming: ${earlier.images.length} image(s) done in the earlier run kept; ${files.length - done.size} to analyse`,
+        );
+    }
+
+    const results: Pick<FinishedImage, 'name' | 'summaryLine' | 'pool' | 'warnings'>[] = [];
+    const total = files.length;
+    const limitMs = args.imageTimeout * 1000;
     for (let k = 0; k < total; k++) {
+      if (done.has(k)) continue;
       const f = files[k];
       const tag = `[${k + 1}/${total}] ${f.name}`;
-      let a: ImageAnalysis;
+      let fin: FinishedImage;
+      let sha256: string;
       try {
-        const bytes = new Uint8Array(await readFile(f.path));
-        const sidecarTexts = await readSidecarTexts(f.path);
-        a = await analyzeImage({ name: f.name, bytes, sidecarTexts }, args.options, model, { ocr });
+        // A restarted thread loads its model before the image's clock starts.
+        await host.start();
+        const t0 = performance.now();
+        const { bytes, sidecarTexts } = await readInput(f.path, limitMs);
+        sha256 = createHash('sha256').update(bytes).digest('hex');
+        const left = limitMs > 0 ? Math.max(1, limitMs - (performance.now() - t0)) : 0;
+        fin = await host.analyze({ name: f.name, bytes, sidecarTexts }, left, args.imageTimeout);
       } catch (e) {
         failed++;
-        err(`${tag}: error: ${oneLine(e)}`);
+        err(`${tag}: error: ${failure(e, args.imageTimeout)}`);
         continue;
       }
-      results.push(a);
-      err(`${tag}: ${progressLine(a)}`);
-      if (labelDir) {
-        const target = path.join(labelDir, outputStem(f.name) + '.png');
+      if (output) {
         try {
-          await mkdir(path.dirname(target), { recursive: true });
-          await writeFile(target, encodeLabelPng(a.labels, a.particles));
+          await output.add(fin, { path: path.resolve(f.path), sha256 });
         } catch (e) {
           failed++;
-          err(`${tag}: error: label image not written: ${oneLine(e)}`);
+          if (e instanceof LabelNotWritten) {
+            err(`${tag}: error: label image not written: ${e.message}`);
+            continue;
+          }
+          err(`error: ${oneLine(e)}; stopping (what was written so far is complete: rerun with --resume)`);
+          break;
         }
       }
-      for (const w of a.warnings) err(`${tag}: warning: ${w}`);
+      // Printed once the image is on disk: a line seen before a kill is a result the folder keeps.
+      err(`${tag}: ${fin.progress}`);
+      // Only what the pooled row and --json need stays in memory: a batch of thousands holds no labels.
+      results.push({ name: fin.name, summaryLine: fin.summaryLine, pool: fin.pool, warnings: fin.warnings });
+      for (const w of fin.warnings) err(`${tag}: warning: ${w}`);
     }
-  } finally {
-    await model?.backend.dispose();
-    await ocr.dispose();
-  }
 
-  if (args.out) {
-    for (const [file, text] of [
-      ['particles.csv', particlesCsv(results)],
-      ['summary.csv', summaryCsv(results)],
-    ]) {
+    const pools: PoolImage[] = [...(earlier?.images.map((i) => i.pool) ?? []), ...results.map((r) => r.pool)];
+    const pooled = pooledRow(pools) + '\n';
+    if (output) {
       try {
-        await writeFile(path.join(args.out, file), text);
+        await output.finish(pooled);
       } catch (e) {
         failed++;
-        err(`error: ${file} not written: ${oneLine(e)}`);
+        err(`error: pooled row not written: ${oneLine(e)}`);
       }
     }
+    if (args.json) {
+      const summary =
+        SUMMARY_HEADER +
+        '\n' +
+        (earlier?.summaryBody ?? '') +
+        results.map((r) => r.summaryLine).join('') +
+        pooled;
+      const warnings = new Map<string, string[]>();
+      for (const i of earlier?.images ?? []) warnings.set(i.entry.name, i.entry.warnings);
+      for (const r of results) warnings.set(r.name, r.warnings);
+      process.stdout.write(JSON.stringify(summaryJson(summary, warnings, failed), null, 2) + '\n');
+    }
+    if (failed > 0) {
+      const kept = done.size ? ` (and ${done.size} kept from the earlier run)` : '';
+      err(`${failed} of ${total + problems.length} input(s) failed; ${results.length} analysed${kept}`);
+    }
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await output?.close();
+    await host.close();
   }
-  if (args.json) {
-    process.stdout.write(JSON.stringify(summaryJson(results, failed), null, 2) + '\n');
-  }
-  if (failed > 0) err(`${failed} of ${total + problems.length} input(s) failed; ${results.length} analysed`);
-  return failed > 0 ? 1 : 0;
 }
 
-function progressLine(a: ImageAnalysis): string {
-  const n = a.particles.reduce((s, p) => s + (p.excluded === null ? 1 : 0), 0);
-  const c = a.calibration;
-  const scale =
-    c.pixelSize !== null ? `${fmt(c.pixelSize)} ${c.unit}/px (${c.source})` : 'no pixel size (sizes in px)';
-  return `${n} particle${n === 1 ? '' : 's'}, ${scale}, ${a.seconds.toFixed(2)} s`;
+/**
+ * Marks the inputs the earlier run finished (same absolute path, same sha256) in `done`. Refuses when a
+ * finished file has changed since, or when a new input would take a name the earlier run gave another file:
+ * either would leave two different sets of rows under one name.
+ */
+async function matchEarlier(
+  earlier: EarlierRun,
+  files: { path: string; name: string }[],
+  done: Set<number>,
+  timeoutS: number,
+): Promise<void> {
+  const byPath = new Map(earlier.images.map((i) => [i.entry.path, i.entry]));
+  const names = new Map(earlier.images.map((i) => [i.entry.name, i.entry.path]));
+  for (const [k, f] of files.entries()) {
+    const abs = path.resolve(f.path);
+    const entry = byPath.get(abs);
+    if (entry) {
+      let sha: string;
+      try {
+        const { bytes } = await readInput(f.path, timeoutS * 1000, false);
+        sha = createHash('sha256').update(bytes).digest('hex');
+      } catch (e) {
+        throw new ResumeRefused(
+          `${f.path}, finished in the earlier run, cannot be read now: ${failure(e, timeoutS)}`,
+        );
+      }
+      if (sha !== entry.sha256)
+        throw new ResumeRefused(
+          `${f.path} changed since the earlier run analysed it (sha256 differs): its rows are stale; rerun without --resume to start afresh`,
+        );
+      done.add(k);
+    } else if (names.has(f.name)) {
+      throw new ResumeRefused(
+        `${f.path} would be written as ${f.name}, the name the earlier run gave ${names.get(f.name)}; rerun without --resume, or use another --out`,
+      );
+    }
+  }
 }
 
-function fmt(v: number): string {
-  return v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(3);
+/** The image's bytes and side-car texts within `limitMs` (0 = no limit). */
+async function readInput(
+  p: string,
+  limitMs: number,
+  sidecars = true,
+): Promise<{ bytes: Uint8Array; sidecarTexts: string[] }> {
+  const signal = limitMs > 0 ? AbortSignal.timeout(limitMs) : new AbortController().signal;
+  const bytes = await readInputBytes(p, signal);
+  return { bytes, sidecarTexts: sidecars ? await withinTime(readSidecarTexts(p), signal) : [] };
+}
+
+function failure(e: unknown, timeoutS: number): string {
+  if (e instanceof ReadTimeout)
+    return `timed out after ${timeoutS} s while reading the file (--image-timeout): skipped`;
+  if (e instanceof ImageTimeout)
+    return `timed out after ${timeoutS} s (--image-timeout): skipped, the analysis was stopped`;
+  return oneLine(e);
 }
 
 /** summary.csv as JSON: the same columns (numbers as numbers), plus warnings and failures. */
-function summaryJson(results: ImageAnalysis[], failed: number): unknown {
-  const rows = parseCsv(summaryCsv(results));
+function summaryJson(summaryText: string, warnings: Map<string, string[]>, failed: number): unknown {
+  const rows = parseCsv(summaryText);
   const [header, ...body] = rows;
   const objects = body.map((r) => {
     const o: Record<string, string | number | null> = {};
@@ -153,17 +247,11 @@ function summaryJson(results: ImageAnalysis[], failed: number): unknown {
     });
     return o;
   });
-  const byName = new Map(results.map((a) => [a.name, a]));
   return {
     images: objects
       .filter((o) => o.image !== '*')
-      .map((o) => ({ ...o, warnings: byName.get(String(o.image))?.warnings ?? [] })),
+      .map((o) => ({ ...o, warnings: warnings.get(String(o.image)) ?? [] })),
     pooled: objects.find((o) => o.image === '*') ?? null,
     failed,
   };
-}
-
-function oneLine(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0];
 }

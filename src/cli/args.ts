@@ -14,8 +14,14 @@ export interface AnalyzeArgs {
   backend: BackendChoice;
   threads: number | null;
   options: AnalysisOptions;
+  /** Skip images an earlier run on the same --out finished (run manifest), append the rest. */
+  resume: boolean;
+  /** Seconds one image may take (read, decode, analyse, encode labels); 0 = no limit. */
+  imageTimeout: number;
   help: boolean;
 }
+
+export const DEFAULT_IMAGE_TIMEOUT_S = 300;
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -31,6 +37,7 @@ const FLAGS = new Set([
   '--thorough',
   '--mixed-contrast',
   '--json',
+  '--resume',
   '--help',
   '-h',
 ]);
@@ -47,6 +54,7 @@ const VALUED = new Set([
   '--banner',
   '--backend',
   '--threads',
+  '--image-timeout',
 ]);
 
 export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
@@ -157,12 +165,22 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
       throw new UsageError(`--threads must be a positive whole number, not "${th}"`);
   }
 
+  const it = values.get('--image-timeout');
+  let imageTimeout = DEFAULT_IMAGE_TIMEOUT_S;
+  if (it !== undefined) {
+    imageTimeout = Number(it);
+    if (it.trim() === '' || !Number.isFinite(imageTimeout) || imageTimeout < 0)
+      throw new UsageError(`--image-timeout must be a number of seconds (0 = no limit), not "${it}"`);
+  }
+
   const json = flags.has('--json');
+  const resume = flags.has('--resume');
   const out = values.get('--out') ?? null;
   if (!help) {
     if (inputs.length === 0) throw new UsageError('no input images (saemi analyze INPUT... --out DIR)');
     if (out === null && !json)
       throw new UsageError('--out DIR is required (or --json for the summary on stdout)');
+    if (resume && out === null) throw new UsageError('--resume needs --out DIR (the folder to resume)');
   }
   return {
     inputs,
@@ -172,6 +190,8 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     backend,
     threads,
     options,
+    resume,
+    imageTimeout,
     help,
   };
 }
@@ -182,6 +202,8 @@ Analyse electron micrographs (PNG, JPEG, TIFF; files or folders, searched recurs
   DIR/particles.csv      one row per particle (sizes in nm/um when the pixel size is known, else px)
   DIR/summary.csv        one row per image and a pooled row "*"
   DIR/labels/<stem>.png  16-bit instance labels (0 = background, value = particle column)
+  DIR/run-manifest.jsonl what --resume reads: one line per finished image
+Each image's rows are appended as soon as it is done, so an interrupted run keeps what it finished.
 A .txt file beside an image with the same stem (Hitachi/JEOL metadata) is read for the pixel size.
 
 Options:
@@ -203,6 +225,10 @@ Options:
                            alike (default: the minority contrast is dropped as ground features)
   --banner auto|off|R0:R1  info-banner detection, or rows R0..R1-1 to exclude (default auto)
   --json                   print the summary as JSON on stdout (--out then optional)
+  --resume                 continue an interrupted run in the same --out: images it finished (same path,
+                           same content) are kept, the rest analysed and appended; needs the same options
+  --image-timeout S        seconds one image may take to read and analyse before it is reported and
+                           skipped (default ${DEFAULT_IMAGE_TIMEOUT_S}; 0 = no limit)
   --backend auto|wasm|native  onnxruntime flavour (auto: native when it loads, else WASM)
   --threads N              inference threads (default: all cores)
   -h, --help               this help

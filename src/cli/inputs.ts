@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { specialKind } from './read-input';
 
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.dm3', '.dm4', '.mrc']);
 
@@ -22,9 +23,11 @@ export interface InputProblem {
 
 export async function collectInputs(
   args: string[],
-): Promise<{ files: InputFile[]; problems: InputProblem[] }> {
+): Promise<{ files: InputFile[]; problems: InputProblem[]; skipped: InputProblem[] }> {
   const files: InputFile[] = [];
   const problems: InputProblem[] = [];
+  /** Entries of folders named like images that are no files (FIFOs, devices): reading them could block. */
+  const skipped: InputProblem[] = [];
   for (const arg of args) {
     let st;
     try {
@@ -35,7 +38,7 @@ export async function collectInputs(
     }
     if (st.isDirectory()) {
       const found: string[] = [];
-      await walk(arg, found);
+      await walk(arg, found, skipped);
       found.sort();
       if (found.length === 0) problems.push({ arg, message: 'folder holds no PNG, JPEG or TIFF images' });
       for (const p of found) files.push({ path: p, name: toPosix(path.relative(arg, p)) });
@@ -55,16 +58,19 @@ export async function collectInputs(
       f.name = `${f.name.slice(0, f.name.length - ext.length)}-${n}${ext}`;
     }
   }
-  return { files, problems };
+  return { files, problems, skipped };
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+async function walk(dir: string, out: string[], skipped: InputProblem[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     if (e.name.startsWith('.')) continue;
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) await walk(p, out);
-    else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push(p);
+    if (e.isDirectory()) await walk(p, out, skipped);
+    else if (!IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) continue;
+    else if (e.isFile()) out.push(p);
+    else if (specialKind(e))
+      skipped.push({ arg: p, message: `not a regular file (${specialKind(e)}): skipped` });
   }
 }
 

@@ -22,6 +22,7 @@ import {
   getFileBytes,
   getResult,
   putBatch,
+  putFileBytes,
   putCustomModel,
   resultKey,
   sha256Hex,
@@ -114,7 +115,9 @@ export function markStale(): void {
 let persistTimer: ReturnType<typeof setTimeout> | null = null;
 
 export function persistBatch(): void {
-  if (persistTimer) clearTimeout(persistTimer);
+  // Throttled, not debounced: while a batch runs (rows finishing, bytes being stored) the saved state must
+  // still be at most 150 ms old, or a tab closed then reopens without it.
+  if (persistTimer) return;
   persistTimer = setTimeout(() => {
     persistTimer = null;
     const b: StoredBatch = {
@@ -197,9 +200,11 @@ export function addFiles(files: File[]): void {
     } else inputs.push(f);
   }
   let first: BatchItem | null = null;
+  const added: BatchItem[] = [];
   for (const f of inputs) {
     const item = new BatchItem(newItemId(), f.name, f.size);
     item.file = f;
+    added.push(item);
     const side = texts.get(stemOf(f.name));
     if (side) void Promise.all(side.map((t) => t.text())).then((t) => (item.sidecarTexts = t));
     batch.add(item);
@@ -207,8 +212,33 @@ export function addFiles(files: File[]): void {
   }
   if (first && !batch.byId(ui.selectedImage)) ui.selectedImage = first.id;
   persistBatch();
+  stashBytes(added);
   // Side-car texts are read asynchronously; give them a tick before the first analysis starts.
   setTimeout(pump, 0);
+}
+
+let stashing: Promise<void> = Promise.resolve();
+
+/**
+ * Stores each added image's bytes in IndexedDB now rather than when its turn comes, one at a time beside
+ * the analyses: a tab closed mid-batch then reopens with every image, and the unfinished ones queued again.
+ */
+function stashBytes(items: BatchItem[]): void {
+  stashing = stashing.then(async () => {
+    for (const item of items) {
+      if (!item.file || item.bytesStored || !batch.byId(item.id)) continue;
+      try {
+        const bytes = new Uint8Array(await item.file.arrayBuffer());
+        const hash = await sha256Hex(bytes);
+        await putFileBytes(hash, bytes);
+        item.fileHash ??= hash;
+        item.bytesStored = true;
+        persistBatch();
+      } catch {
+        // Unreadable now: the analysis reports it when the image's turn comes.
+      }
+    }
+  });
 }
 
 let pumping = false;
@@ -276,7 +306,7 @@ async function runItem(item: BatchItem): Promise<void> {
               options,
               fileHash: item.fileHash,
               // Keep the bytes so a reload (or a settings change) can re-analyse without the original file.
-              storeBytes: item.file !== null,
+              storeBytes: item.file !== null && !item.bytesStored,
               cacheKey: key,
             },
             [bytes.buffer],
@@ -289,6 +319,7 @@ async function runItem(item: BatchItem): Promise<void> {
         cancelled,
       ]);
       client.held.add(item.id);
+      item.bytesStored = true;
       measured.set(item.id, optionsKey(options));
       item.analysis = res.analysis;
       item.bitmap = res.bitmap;

@@ -33,6 +33,8 @@ export class BatchItem {
   stale = $state(false);
   /** In-memory source for this session (dropped file); after a reload the bytes come from IndexedDB. */
   file: Blob | null = null;
+  /** The bytes are in IndexedDB under fileHash (stored when added, or by the worker on analysis). */
+  bytesStored = false;
   sidecarTexts: string[] = [];
 
   constructor(id: string, name: string, size: number) {

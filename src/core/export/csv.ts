@@ -12,7 +12,7 @@
  * width/height are empty; pixel_size and pixel_size_source are given only when all images share them.
  */
 import { summarize } from '../stats';
-import type { ImageAnalysis, LengthUnit } from '../types';
+import type { CalibrationSource, ImageAnalysis, LengthUnit } from '../types';
 import { convertLength, includedParticles, toUnits, unitScale } from '../units';
 
 export const PARTICLES_HEADER =
@@ -100,24 +100,46 @@ export function summaryCsvRow(a: ImageAnalysis): string {
   ].join(',');
 }
 
-export function pooledSummaryRow(list: ImageAnalysis[]): string {
-  const units = list.map((a) => unitScale(a.calibration).unit);
+/**
+ * What the pooled row needs of one image: its reported unit and pixel size, source, the included particles'
+ * ECDs in that unit, and its seconds. Built from an analysis, or read back from CSV rows already written (a
+ * resumed CLI batch), so the pooled row can cover images analysed by an earlier process.
+ */
+export interface PoolImage {
+  name: string;
+  /** Reported unit: px when uncalibrated. */
+  unit: LengthUnit;
+  /** Pixel size in `unit`; null when uncalibrated. */
+  pixelSize: number | null;
+  source: CalibrationSource;
+  ecds: number[];
+  seconds: number;
+}
+
+export function poolImage(a: ImageAnalysis): PoolImage {
+  const { unit } = unitScale(a.calibration);
+  return {
+    name: a.name,
+    unit,
+    pixelSize: unit === 'px' ? null : a.calibration.pixelSize,
+    source: unit === 'px' ? 'none' : a.calibration.source,
+    ecds: ecdValues(a),
+    seconds: a.seconds,
+  };
+}
+
+export function pooledRow(list: PoolImage[]): string {
+  const units = list.map((a) => a.unit);
   const calibrated = units.filter((u) => u !== 'px').length;
   const seconds = list.reduce((t, a) => t + a.seconds, 0);
-  const sizes = new Set(
-    list.map((a) =>
-      unitScale(a.calibration).unit === 'px' ? '' : `${a.calibration.pixelSize}${a.calibration.unit}`,
-    ),
-  );
-  const sources = new Set(
-    list.map((a) => (unitScale(a.calibration).unit === 'px' ? 'none' : a.calibration.source)),
-  );
+  // Compared as printed: a pixel size read back from summary.csv carries 8 digits, a fresh one all of them.
+  const sizes = new Set(list.map((a) => (a.unit === 'px' ? '' : `${formatNumber(a.pixelSize, 8)}${a.unit}`)));
+  const sources = new Set(list.map((a) => a.source));
   const first = list.length ? list[0] : null;
-  const pixelSize =
-    sizes.size === 1 && first && units[0] !== 'px' ? formatNumber(first.calibration.pixelSize, 8) : '';
+  const pixelSize = sizes.size === 1 && first && units[0] !== 'px' ? formatNumber(first.pixelSize, 8) : '';
   const source = sources.size === 1 ? [...sources][0] : '';
   if (calibrated > 0 && calibrated < list.length) {
-    const count = list.reduce((t, a) => t + includedParticles(a.particles).length, 0);
+    const count = list.reduce((t, a) => t + a.ecds.length, 0);
     return [
       '*',
       '',
@@ -137,7 +159,8 @@ export function pooledSummaryRow(list: ImageAnalysis[]): string {
   }
   const unit: LengthUnit = calibrated === 0 ? 'px' : units[0];
   const values: number[] = [];
-  for (const a of list) for (const v of ecdValues(a, unit)) values.push(v);
+  for (const a of list)
+    for (const v of a.ecds) values.push(a.unit === unit ? v : convertLength(v, a.unit, unit));
   return [
     '*',
     '',
@@ -150,6 +173,35 @@ export function pooledSummaryRow(list: ImageAnalysis[]): string {
   ].join(',');
 }
 
+const UNITS: ReadonlySet<string> = new Set(['nm', 'um', 'px']);
+const SOURCES: ReadonlySet<string> = new Set(['metadata', 'scale-bar', 'manual', 'none']);
+
+/**
+ * One image's summary.csv row and its particles.csv rows, as written by this module and parsed back by
+ * parseCsv, as a pool input: the pooled row of a batch can then include images whose analyses are gone.
+ * Throws a one-line Error when the rows do not fit together.
+ */
+export function poolImageFromCsvRows(summary: string[], particles: string[][]): PoolImage {
+  const [name, , , pixelSize, unit, source, count] = summary;
+  if (summary.length !== 14 || !UNITS.has(unit) || !SOURCES.has(source))
+    throw new Error(`the summary row of ${name} is not one this version writes`);
+  const ecds: number[] = [];
+  for (const r of particles) {
+    if (r[0] !== name || r.length !== 15) throw new Error(`a particles row among ${name}'s is not ${name}'s`);
+    ecds.push(Number(r[5]));
+  }
+  if (ecds.length !== Number(count))
+    throw new Error(`summary.csv counts ${count} particles for ${name}, particles.csv holds ${ecds.length}`);
+  return {
+    name,
+    unit: unit as LengthUnit,
+    pixelSize: unit === 'px' ? null : Number(pixelSize),
+    source: source as CalibrationSource,
+    ecds,
+    seconds: Number(summary[13]),
+  };
+}
+
 export function particlesCsv(list: ImageAnalysis[]): string {
   const lines = [PARTICLES_HEADER];
   for (const a of list) for (const r of particlesCsvRows(a)) lines.push(r);
@@ -157,7 +209,7 @@ export function particlesCsv(list: ImageAnalysis[]): string {
 }
 
 export function summaryCsv(list: ImageAnalysis[]): string {
-  const lines = [SUMMARY_HEADER, ...list.map(summaryCsvRow), pooledSummaryRow(list)];
+  const lines = [SUMMARY_HEADER, ...list.map(summaryCsvRow), pooledRow(list.map(poolImage))];
   return lines.join('\n') + '\n';
 }
 

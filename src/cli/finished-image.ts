@@ -1,0 +1,53 @@
+/**
+ * One analysed image reduced to what the CLI writes and reports: its CSV rows, its label PNG, the pooled row's
+ * inputs and its progress line. Made in the analysis worker, so only strings, numbers and one transferable
+ * buffer cross to the main thread, and a batch never holds every image's labels in memory.
+ */
+import type { ImageAnalysis } from '../core/types';
+import { particlesCsvRows, poolImage, summaryCsvRow, type PoolImage } from '../core/export/csv';
+import { encodeLabelPng } from '../core/export/label-png';
+
+export interface FinishedImage {
+  name: string;
+  /** particles.csv rows, each ending in a newline ('' when the image has no included particle). */
+  particlesBlock: string;
+  /** summary.csv row, ending in a newline. */
+  summaryLine: string;
+  pool: PoolImage;
+  /** "6 particles, 2.50 nm/px (metadata), 0.41 s" */
+  progress: string;
+  warnings: string[];
+  /** 16-bit label PNG, or null when no --out folder asked for it. */
+  labelPng: Uint8Array | null;
+}
+
+export function finishImage(a: ImageAnalysis, withLabels: boolean): FinishedImage {
+  const rows = particlesCsvRows(a);
+  return {
+    name: a.name,
+    particlesBlock: rows.map((r) => r + '\n').join(''),
+    summaryLine: summaryCsvRow(a) + '\n',
+    pool: poolImage(a),
+    progress: progressLine(a),
+    warnings: a.warnings,
+    labelPng: withLabels ? encodeLabelPng(a.labels, a.particles) : null,
+  };
+}
+
+function progressLine(a: ImageAnalysis): string {
+  const n = a.particles.reduce((s, p) => s + (p.excluded === null ? 1 : 0), 0);
+  const c = a.calibration;
+  const scale =
+    c.pixelSize !== null ? `${fmt(c.pixelSize)} ${c.unit}/px (${c.source})` : 'no pixel size (sizes in px)';
+  return `${n} particle${n === 1 ? '' : 's'}, ${scale}, ${a.seconds.toFixed(2)} s`;
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(3);
+}
+
+/** First line of an error's message: every report on stderr is one line per image. */
+export function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0];
+}
