@@ -366,3 +366,87 @@ describe('calibrate: precedence and helpers', () => {
     );
   });
 });
+
+describe('metadata parsing is linear and never calibrates from NaN, Infinity or 1e30', () => {
+  const tiff = (tags: Record<number, string | number | number[]>) =>
+    readMetadata({ format: 'tiff', bitDepth: 8, channels: 1, tiffTags: tags }, 1000, []);
+
+  // Before: 5000 spaces took 38 s in the Zeiss key=value regex (it grows cubically), 80,000 newlines 11 s in
+  // the Hitachi one and 47 s in the JEOL one (quadratically); so each case here would run for hours.
+  it('a 600 KB Zeiss line without "=" and 400,000-newline side-cars parse in well under a second', () => {
+    const long = ' '.repeat(300_000) + 'x'.repeat(300_000);
+    const zeiss = `AP_PIXEL_SIZE\r\n${long}\r\n${' '.repeat(600_000)}\r\nImage Pixel Size = 2.5 nm\r\n`;
+    let t = performance.now();
+    const z = tiff({ 34118: zeiss });
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(z.pixelSizeNm).toBeCloseTo(2.5, 9);
+    const newlines = '\n'.repeat(400_000);
+    t = performance.now();
+    const h = readMetadata({ format: 'png', bitDepth: 8, channels: 1 }, 1000, [
+      `${newlines}PixelSize=3.5\n${' \t'.repeat(300_000)}\n`,
+    ]);
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(h.pixelSizeNm).toBeCloseTo(3.5, 9);
+    t = performance.now();
+    const j = parseJeol(`$$SM_X\n${newlines}$$SM_MICRON_BAR 100\r\n$$SM_MICRON_MARKER 200nm\n${newlines}`, 0);
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(j?.pixelSizeNm).toBeCloseTo(2, 9);
+    // FEI/Tescan INI text and an ImageJ description with the same junk.
+    t = performance.now();
+    const f = tiff({ 34682: `[Scan]\n${'['.repeat(600_000)}\n${newlines}PixelWidth=1.5e-9\n` });
+    expect(performance.now() - t).toBeLessThan(500);
+    expect(f.pixelSizeNm).toBeCloseTo(1.5, 9);
+  });
+
+  it('lines longer than 4096 characters are skipped, the rest still read', () => {
+    const z = tiff({ 34118: `Image Pixel Size = 9 nm${' '.repeat(5000)}\nPixel Size = 4 nm\n` });
+    expect(z.pixelSizeNm).toBeCloseTo(4, 9);
+  });
+
+  it.each([
+    ['Zeiss', { 34118: 'AP_PIXEL_SIZE\nImage Pixel Size = 1e30 nm\nMag = 5 K X\n' }],
+    ['Zeiss', { 34118: 'Image Pixel Size = NaN nm\nPixel Size = Infinity nm\nMag = 5 K X\n' }],
+    ['FEI', { 34682: '[Scan]\nPixelWidth=Infinity\n[EScan]\nPixelWidth=NaN\n[Beam]\nHV=5000\n' }],
+    ['FEI', { 34682: '[Scan]\nPixelWidth=1e30\n[Beam]\nHV=5000\n' }],
+    ['FEI', { 34680: '[Scan]\nPixelWidth=1e-30\n[Beam]\nHV=5000\n' }],
+    ['Tescan', { 50431: 'PixelSizeX=1e30\nHV=5000\n' }],
+    ['Tescan', { 50431: 'PixelSizeX=Infinity\nHV=5000\n' }],
+    ['ImageJ', { 270: 'ImageJ=1.54f\nunit=nm\n', 282: 1e-30 }],
+    ['ImageJ', { 270: 'ImageJ=1.54f\nunit=nm\n', 282: Infinity }],
+    ['ImageJ', { 270: 'ImageJ=1.54f\nunit=nm\n', 282: NaN }],
+    ['plain', { 282: 1e-30, 296: 3 }],
+    ['plain', { 282: Infinity, 296: 3 }],
+    ['plain', { 282: NaN, 296: 3 }],
+  ] as const)('%s tags %j give no calibration', (_, tags) => {
+    const m = tiff(tags as Record<number, string | number>);
+    expect(m.pixelSizeNm).toBeNull();
+  });
+
+  it.each([
+    'PixelSize=1e30',
+    'PixelSize=Infinity',
+    'PixelSize=NaN',
+    'PixelSize=1e-30',
+    '$$SM_MICRON_BAR Infinity\n$$SM_MICRON_MARKER 200nm',
+    '$$SM_MICRON_BAR 1e-300\n$$SM_MICRON_MARKER 200nm',
+    '$$SM_MICRON_BAR 100\n$$SM_MICRON_MARKER 1e30nm',
+    '$$SM_MICRON_BAR 100\n$$SM_MICRON_MARKER 200nm\n$CM_FULL_SIZE Infinity 960',
+  ])('side-car %j gives no calibration', (txt) => {
+    const m = readMetadata({ format: 'png', bitDepth: 8, channels: 1 }, 640, [txt]);
+    expect(m.pixelSizeNm).toBeNull();
+  });
+
+  it('an implausible metadata value falls through to the next source, never into the calibration', () => {
+    const r = run(
+      [
+        { tag: 34118, type: 'ascii', value: 'Image Pixel Size = 1e30 nm\nMag = 5 K X\n' },
+        { tag: 34682, type: 'ascii', value: '[Scan]\nPixelWidth=2e-9\n' },
+      ],
+      ['PixelSize=Infinity'],
+    );
+    expect(r.calibration).toMatchObject({ source: 'metadata', unit: 'nm' });
+    expect(r.calibration.pixelSize).toBeCloseTo(2, 9);
+    expect(r.warnings.some((w) => /Zeiss pixel size "1e30 nm" is implausible/.test(w))).toBe(true);
+    expect(r.warnings.some((w) => /Hitachi PixelSize=Infinity is not a number/.test(w))).toBe(true);
+  });
+});

@@ -3,6 +3,7 @@ import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../src/core/decode/index';
 import { InputError } from '../src/core/types';
+import { findChunk, fixCrc } from './helpers/png';
 import { encodeTiff, latin1 } from './helpers/tiff';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -331,7 +332,7 @@ describe('bad input', () => {
     const patch = (b: Uint8Array, at: number, v: number) => {
       const c = b.slice();
       new DataView(c.buffer).setUint32(at, v);
-      return c;
+      return fixCrc(c, 8); // the IHDR's CRC, so the header's values are what is tested
     };
     expectInputError(patch(png, 16, 0), /zero size \(0x64/);
     expectInputError(patch(png, 16, 40000), /absurd image dimensions 40000x64/);
@@ -389,12 +390,16 @@ describe('bad input', () => {
     expectInputError(new Uint8Array([0x49, 0x49, 43, 0, 8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0]), /BigTIFF/);
   });
 
-  it('wraps decoder failures with the file name', () => {
-    // Valid chunk structure, garbage compressed data.
+  it('names damaged compressed data in our words, with the file name', () => {
+    // Valid chunk structure and CRCs, garbage compressed data.
     const broken = png.slice();
     const idat = findChunk(broken, 'IDAT');
-    for (let i = idat + 8; i < idat + 30; i++) broken[i] = 0xff;
-    expectInputError(broken, /cannot decode PNG/, 'broken.png');
+    for (let i = idat + 10; i < idat + 30; i++) broken[i] = 0xff;
+    expectInputError(
+      fixCrc(broken, idat),
+      /^broken\.png: corrupt PNG \(image data: invalid \w/,
+      'broken.png',
+    );
   });
 
   it('a corrupt LZW strip is an error, not a hang', () => {
@@ -410,17 +415,10 @@ describe('bad input', () => {
     expect(Array.from(good.raster.data)).toEqual(Array.from(px));
     const broken = tif.slice();
     for (let i = broken.length - 300; i < broken.length - 280; i++) broken[i] = 0xff;
-    expectInputError(broken, /corrupt LZW data/, 'broken.tif');
+    expectInputError(
+      broken,
+      /^broken\.tif: corrupt TIFF \(LZW data of strip 1 of 1: code \d+ before the table holds it/,
+      'broken.tif',
+    );
   });
 });
-
-function findChunk(b: Uint8Array, type: string): number {
-  let o = 8;
-  const dv = new DataView(b.buffer, b.byteOffset);
-  while (o < b.length) {
-    const t = String.fromCharCode(b[o + 4], b[o + 5], b[o + 6], b[o + 7]);
-    if (t === type) return o;
-    o += 12 + dv.getUint32(o);
-  }
-  return -1;
-}

@@ -33,7 +33,14 @@ export interface TiffPage {
   extraSamples?: number[];
   /** Palette (ColorMap, 3 x 2^bits shorts) for photometric 3. */
   colorMap?: number[];
+  /** 2 applies horizontal differencing to the samples before compression (and writes the tag). */
   predictor?: number;
+  /** 2 stores the compressed bytes bit-reversed (and writes the FillOrder tag). */
+  fillOrder?: number;
+  /** Stored as the strips' (or tiles') data instead of compressing `data`: for broken streams. */
+  rawStrips?: Uint8Array[];
+  /** Encode the last strip with RowsPerStrip rows (zero rows after the image), as some writers do. */
+  padLastStrip?: boolean;
   planarConfig?: number;
   extraTags?: TiffTagSpec[];
 }
@@ -170,10 +177,34 @@ function compress(b: Uint8Array, c: number): Uint8Array {
   return b;
 }
 
+/** Horizontal differencing (Predictor 2) of 8- or 16-bit samples in place, per row; samples in file order. */
+function difference(all: Uint8Array, p: TiffPage, le: boolean): void {
+  const spp = p.samplesPerPixel ?? 1;
+  const size = p.bitsPerSample / 8;
+  const rowBytes = p.width * spp * size;
+  const get = (o: number) =>
+    size === 1 ? all[o] : le ? all[o] | (all[o + 1] << 8) : (all[o] << 8) | all[o + 1];
+  const set = (o: number, v: number) => {
+    if (size === 1) {
+      all[o] = v & 0xff;
+      return;
+    }
+    all[o + (le ? 0 : 1)] = v & 0xff;
+    all[o + (le ? 1 : 0)] = (v >> 8) & 0xff;
+  };
+  const mask = size === 1 ? 0xff : 0xffff;
+  for (let y = 0; y < p.height; y++) {
+    const r = y * rowBytes;
+    for (let j = r + rowBytes - size; j >= r + spp * size; j -= size)
+      set(j, (get(j) - get(j - spp * size)) & mask);
+  }
+}
+
 /** Splits the page into strips or tiles of (uncompressed) bytes. */
 function chunks(p: TiffPage, le: boolean): { parts: Uint8Array[]; rowsPerStrip: number } {
   const spp = p.samplesPerPixel ?? 1;
   const all = sampleBytes(p, le);
+  if (p.predictor === 2) difference(all, p, le);
   const rowBytes = Math.ceil((p.width * spp * p.bitsPerSample) / 8);
   if (p.tileSize) {
     const t = p.tileSize;
@@ -195,7 +226,12 @@ function chunks(p: TiffPage, le: boolean): { parts: Uint8Array[]; rowsPerStrip: 
   const rps = Math.min(p.rowsPerStrip ?? p.height, p.height);
   const parts: Uint8Array[] = [];
   for (let y = 0; y < p.height; y += rps) {
-    parts.push(all.subarray(y * rowBytes, Math.min(p.height, y + rps) * rowBytes));
+    const part = all.subarray(y * rowBytes, Math.min(p.height, y + rps) * rowBytes);
+    if (p.padLastStrip && part.length < rps * rowBytes) {
+      const padded = new Uint8Array(rps * rowBytes);
+      padded.set(part);
+      parts.push(padded);
+    } else parts.push(part);
   }
   return { parts, rowsPerStrip: rps };
 }
@@ -253,6 +289,26 @@ function entryOf(t: TiffTagSpec): Entry {
   }
 }
 
+/** Byte offset of the IFD entry for `tag` in the first IFD (little-endian files), or -1. */
+export function tagEntry(b: Uint8Array, tag: number): number {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const ifd = dv.getUint32(4, true);
+  const n = dv.getUint16(ifd, true);
+  for (let i = 0; i < n; i++) if (dv.getUint16(ifd + 2 + 12 * i, true) === tag) return ifd + 2 + 12 * i;
+  return -1;
+}
+
+/** Rewrites a one-value SHORT or LONG tag in place (little-endian files); returns a patched copy. */
+export function patchTag(b: Uint8Array, tag: number, value: number): Uint8Array {
+  const c = b.slice();
+  const e = tagEntry(c, tag);
+  if (e < 0) throw new Error(`tag ${tag} not in the file`);
+  const dv = new DataView(c.buffer);
+  if (dv.getUint16(e + 2, true) === 3) dv.setUint16(e + 8, value, true);
+  else dv.setUint32(e + 8, value, true);
+  return c;
+}
+
 export function encodeTiff(pages: TiffPage | TiffPage[], opts: { littleEndian?: boolean } = {}): Uint8Array {
   const list = Array.isArray(pages) ? pages : [pages];
   const le = opts.littleEndian ?? true;
@@ -267,8 +323,10 @@ export function encodeTiff(pages: TiffPage | TiffPage[], opts: { littleEndian?: 
     const { parts, rowsPerStrip } = chunks(p, le);
     const offsets: number[] = [];
     const counts: number[] = [];
-    for (const part of parts) {
-      const c = compress(part, cmp);
+    for (const [k, part] of parts.entries()) {
+      let c = p.rawStrips?.[k] ?? compress(part, cmp);
+      if (p.fillOrder === 2)
+        c = c.map((v) => Number.parseInt(v.toString(2).padStart(8, '0').split('').reverse().join(''), 2));
       w.align();
       offsets.push(w.len);
       counts.push(c.length);
@@ -294,6 +352,7 @@ export function encodeTiff(pages: TiffPage | TiffPage[], opts: { littleEndian?: 
     if (p.extraSamples) tags.push({ tag: 338, type: 'short', value: p.extraSamples });
     if (p.colorMap) tags.push({ tag: 320, type: 'short', value: p.colorMap });
     if (p.predictor) tags.push({ tag: 317, type: 'short', value: p.predictor });
+    if (p.fillOrder) tags.push({ tag: 266, type: 'short', value: p.fillOrder });
     for (const t of p.extraTags ?? []) tags.push(t);
     const entries = tags.map(entryOf).sort((a, b) => a.tag - b.tag);
 

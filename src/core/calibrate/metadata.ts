@@ -136,18 +136,46 @@ function fmt(n: number, digits = 4): string {
   return String(Number(n.toPrecision(digits)));
 }
 
+/**
+ * Longest metadata line we read. Real key=value lines are a few dozen characters; a longer one is binary
+ * junk or an attack, and skipping it keeps every parser below linear in the text's length.
+ */
+export const MAX_LINE = 4096;
+
+/** The text's lines (CR, LF or CRLF), those longer than MAX_LINE left out. */
+function lines(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 10;
+    if (c !== 10 && c !== 13) continue;
+    if (i - start <= MAX_LINE) out.push(text.slice(start, i));
+    if (c === 13 && i + 1 < n && text.charCodeAt(i + 1) === 10) i++;
+    start = i + 1;
+  }
+  return out;
+}
+
+/**
+ * `key = value` lines as a map (keys trimmed and lower-cased, values trimmed; the first occurrence wins).
+ * indexOf, not a regular expression: the old `^\s*([^=]+?)\s*=` took minutes on one long line of spaces.
+ */
+function keyValues(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of lines(text)) {
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq).trim().toLowerCase();
+    if (key !== '' && !out.has(key)) out.set(key, line.slice(eq + 1).trim());
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- Zeiss
 
 export function parseZeiss(text: string): MetadataResult | null {
-  const lines = text.split(/\r?\n|\r/);
-  const fields = new Map<string, string>();
-  for (const line of lines) {
-    const m = /^\s*([^=]+?)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) {
-      const key = m[1]!.toLowerCase();
-      if (!fields.has(key)) fields.set(key, m[2]!);
-    }
-  }
+  const fields = keyValues(text);
   if (fields.size === 0) return null;
   const warnings: string[] = [];
   let pixelSizeNm: number | null = null;
@@ -156,7 +184,10 @@ export function parseZeiss(text: string): MetadataResult | null {
     const v = fields.get(key);
     if (v === undefined) continue;
     const m = new RegExp(`^${NUM}\\s*(\\S+)`).exec(v);
-    if (!m) continue;
+    if (!m) {
+      warnings.push(`Zeiss pixel size "${v}" is not a number and was ignored`);
+      continue;
+    }
     const nm = toNm(parseNum(m[1]!), m[2]!);
     if (nm === null) continue;
     if (!isPlausiblePixelNm(nm)) {
@@ -188,12 +219,11 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
   const out = new Map<string, Map<string, string>>();
   let section = new Map<string, string>();
   out.set('', section);
-  for (const raw of text.split(/\r?\n|\r/)) {
+  for (const raw of lines(text)) {
     const line = raw.trim();
     if (line === '' || line.startsWith(';') || line.startsWith('#')) continue;
-    const sm = /^\[(.+)\]$/.exec(line);
-    if (sm) {
-      const name = sm[1]!.trim().toLowerCase();
+    if (line.length > 2 && line.startsWith('[') && line.endsWith(']')) {
+      const name = line.slice(1, -1).trim().toLowerCase();
       section = out.get(name) ?? new Map<string, string>();
       out.set(name, section);
       continue;
@@ -284,7 +314,7 @@ export function parseTescan(text: string): MetadataResult | null {
 export function parseImageJDescription(text: string): Map<string, string> | null {
   if (!/^\s*ImageJ=/.test(text)) return null;
   const out = new Map<string, string>();
-  for (const line of text.split(/\r?\n|\r/)) {
+  for (const line of lines(text)) {
     const eq = line.indexOf('=');
     if (eq > 0) out.set(line.slice(0, eq).trim().toLowerCase(), line.slice(eq + 1).trim());
   }
@@ -346,11 +376,9 @@ export function parsePlainResolution(
 // ---------------------------------------------------------------- side-cars
 
 export function parseHitachi(text: string): MetadataResult | null {
-  if (!/^\s*PixelSize\s*=/im.test(text) && !/\[SemImageFile\]/i.test(text)) return null;
-  const get = (key: string): string | undefined => {
-    const m = new RegExp(`^\\s*${key}\\s*=\\s*(.*?)\\s*$`, 'im').exec(text);
-    return m ? m[1] : undefined;
-  };
+  const fields = keyValues(text);
+  if (!fields.has('pixelsize') && !/\[SemImageFile\]/i.test(text)) return null;
+  const get = (key: string): string | undefined => fields.get(key.toLowerCase());
   const warnings: string[] = [];
   const instrument: InstrumentInfo = { vendor: 'Hitachi' };
   const mag = get('Magnification');
@@ -383,17 +411,31 @@ export function parseHitachi(text: string): MetadataResult | null {
         pixelSizeNm = nm;
         detail = `Hitachi side-car: PixelSize=${ps}${m[2] ? '' : ' nm'}`;
       } else warnings.push(`Hitachi PixelSize=${ps} is implausible and was ignored`);
-    }
+    } else warnings.push(`Hitachi PixelSize=${ps} is not a number and was ignored`);
   }
   return { pixelSizeNm, detail, instrument, warnings };
 }
 
+/** JEOL `$KEY value` / `$$KEY value` lines (case kept; the first occurrence wins). */
+function jeolFields(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of lines(text)) {
+    const line = raw.trim();
+    if (!line.startsWith('$')) continue;
+    const from = line.startsWith('$$') ? 2 : 1;
+    let sp = from;
+    while (sp < line.length && line.charCodeAt(sp) > 32) sp++;
+    if (sp === from || sp === line.length) continue; // no key, or no whitespace after it
+    const key = line.slice(from, sp);
+    if (!out.has(key)) out.set(key, line.slice(sp).trim());
+  }
+  return out;
+}
+
 export function parseJeol(text: string, imageWidth: number): MetadataResult | null {
   if (!/\$\$?(SM|CM)_/.test(text)) return null;
-  const get = (key: string): string | undefined => {
-    const m = new RegExp(`^\\s*\\$\\$?${key}\\s+(.*?)\\s*$`, 'm').exec(text);
-    return m ? m[1] : undefined;
-  };
+  const fields = jeolFields(text);
+  const get = (key: string): string | undefined => fields.get(key);
   const warnings: string[] = [];
   const instrument: InstrumentInfo = { vendor: 'JEOL' };
   const mag = get('CM_MAG');
@@ -496,6 +538,13 @@ export function readMetadata(
   for (const c of candidates) {
     if (!c) continue;
     warnings.push(...c.warnings);
+    // Every parser checks plausibility itself; this catches one that forgets (NaN, Infinity, 1e30 nm).
+    if (c.pixelSizeNm !== null && !isPlausiblePixelNm(c.pixelSizeNm)) {
+      warnings.push(
+        `pixel size ${c.pixelSizeNm} nm from ${c.detail ?? 'metadata'} is implausible and was ignored`,
+      );
+      c.pixelSizeNm = null;
+    }
     if (c.pixelSizeNm !== null && best === null) {
       best = c;
       // The source of the pixel size leads the instrument fields.

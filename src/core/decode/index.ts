@@ -16,6 +16,12 @@ function startsWith(b: Uint8Array, ascii: string, at = 0): boolean {
 
 /** Names what a non-image file looks like, so the user sees "a PDF" rather than "unknown format". */
 export function describeNonImage(b: Uint8Array): string {
+  const zeros = leadingZeros(b, 4096);
+  if (zeros === b.length)
+    return b.length === 1
+      ? 'not an image (a single zero byte)'
+      : `not an image (all ${b.length} bytes are zero)`;
+  if (zeros === 4096) return 'not an image (the file starts with 4096 zero bytes)';
   if (startsWith(b, '%PDF')) return 'not an image (looks like a PDF document)';
   if (startsWith(b, 'GIF8')) return 'unsupported image format (GIF); use PNG, JPEG or TIFF';
   if (startsWith(b, 'BM')) return 'unsupported image format (BMP); use PNG, JPEG or TIFF';
@@ -36,6 +42,17 @@ export function describeNonImage(b: Uint8Array): string {
     return 'not an image (looks like a text file)';
   }
   return 'not an image (unknown format; expected PNG, JPEG, TIFF, DM3/DM4 or MRC)';
+}
+
+/** Leading zero bytes, counted up to `limit`, or the whole length when every byte is zero. */
+function leadingZeros(b: Uint8Array, limit: number): number {
+  const n = Math.min(b.length, limit);
+  let i = 0;
+  while (i < n && b[i] === 0) i++;
+  if (i < limit) return i;
+  let j = i;
+  while (j < b.length && b[j] === 0) j++;
+  return j === b.length ? j : i;
 }
 
 /**

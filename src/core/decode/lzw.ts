@@ -14,14 +14,24 @@ const EOI = 257;
 const FIRST = 258;
 const MAX_ENTRIES = 4096;
 
-/** Decodes `len` bytes of `src` from `off` into `out` from `outOff`; returns the number of bytes written. */
+export interface LzwResult {
+  /** Bytes written to `out` from `outOff` (at most the space there). */
+  written: number;
+  /** The stream holds more than fits: a string crossed the end, or data codes follow once `out` is full. */
+  overrun: boolean;
+}
+
+/**
+ * Decodes `len` bytes of `src` from `off` into `out` from `outOff`. Throws an Error (our words) on a code that
+ * cannot occur in a valid stream; the caller checks `written` against what the strip must hold.
+ */
 export function decodeTiffLzw(
   src: Uint8Array,
   off: number,
   len: number,
   out: Uint8Array,
   outOff: number,
-): number {
+): LzwResult {
   const end = Math.min(src.length, off + len);
   const prefix = new Int16Array(MAX_ENTRIES);
   const suffix = new Uint8Array(MAX_ENTRIES);
@@ -40,13 +50,21 @@ export function decodeTiffLzw(
   const endBit = end * 8;
   let o = outOff;
   let old = -1;
-  while (bit + width <= endBit && o < cap) {
+  const read = (): number => {
     const at = bit >>> 3;
     const window =
       (src[at] << 16) | ((at + 1 < end ? src[at + 1] : 0) << 8) | (at + 2 < end ? src[at + 2] : 0);
     const code = (window >>> (24 - (bit & 7) - width)) & ((1 << width) - 1);
     bit += width;
-    if (code === EOI) break;
+    return code;
+  };
+  let ended = false;
+  while (bit + width <= endBit && o < cap) {
+    const code = read();
+    if (code === EOI) {
+      ended = true;
+      break;
+    }
     if (code === CLEAR) {
       next = FIRST;
       width = 9;
@@ -55,11 +73,11 @@ export function decodeTiffLzw(
     }
     let emit: number;
     if (old === -1) {
-      if (code > 255) throw new Error(`corrupt LZW data: code ${code} right after a clear`);
+      if (code > 255) throw new Error(`code ${code} right after a clear code`);
       emit = code;
     } else {
       if (code > next || (code === next && next >= MAX_ENTRIES))
-        throw new Error(`corrupt LZW data: code ${code} before the table holds it (${next} entries)`);
+        throw new Error(`code ${code} before the table holds it (${next} entries)`);
       if (next < MAX_ENTRIES) {
         // The new entry is the previous string plus the first byte of this one (of itself when code = next).
         prefix[next] = old;
@@ -81,5 +99,18 @@ export function decodeTiffLzw(
     o += n;
     old = code;
   }
-  return Math.min(o, cap) - outOff;
+  let overrun = o > cap;
+  if (!overrun && !ended && o === cap) {
+    // Full: a valid stream ends here (EOI, possibly after a Clear, or simply no more codes).
+    while (bit + width <= endBit) {
+      const code = read();
+      if (code === CLEAR) {
+        width = 9;
+        continue;
+      }
+      overrun = code !== EOI;
+      break;
+    }
+  }
+  return { written: Math.min(o, cap) - outOff, overrun };
 }

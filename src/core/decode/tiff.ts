@@ -1,14 +1,14 @@
-import UTIF from 'utif2';
 import { decodeTiffLzw } from './lzw';
+import { inflateInto } from './inflate';
 import type { Raster } from '../raster';
 import type { DecodedImage, TagValue } from '../types';
 import {
   bytesToString,
+  checkDecodeMemory,
   checkDimensions,
-  exactBuffer,
   inputError,
   looksLikeText,
-  wrapDecoderError,
+  MAX_SIDE,
 } from './common';
 
 export function isTiff(b: Uint8Array): boolean {
@@ -23,19 +23,13 @@ export function isBigTiff(b: Uint8Array): boolean {
   return (b[0] === 0x49 && b[1] === 0x49 && b[2] === 43) || (b[0] === 0x4d && b[1] === 0x4d && b[3] === 43);
 }
 
-/** utif2's own IFD shape: 't<tag>' -> number[] | string[] | Uint8Array (rationals as [num, den] pairs). */
-type UtifValue = number[] | string[] | number[][] | Uint8Array;
-type UtifIfd = Record<string, unknown> & {
-  width?: number;
-  height?: number;
-  data?: Uint8Array;
-  isLE?: boolean;
-};
+/** Raw IFD values by 't<tag>': number[] | string[] | Uint8Array (rationals as [num, den] pairs). */
+type IfdValue = number[] | string[] | number[][] | Uint8Array;
 
 interface ParsedTiff {
   le: boolean;
-  /** First IFD in utif2's representation, handed to its decompressors. */
-  ifd: Record<string, UtifValue>;
+  /** First IFD, raw values (the decoder's view). */
+  ifd: Record<string, IfdValue>;
   /** First IFD as exposed in ImageMeta.tiffTags. */
   tags: Record<number, TagValue>;
   pages: number;
@@ -57,7 +51,11 @@ const COMPRESSION_NAMES: Record<number, string> = {
   50000: 'Zstandard',
   50001: 'WebP',
 };
-/** Compressions utif2 decodes faithfully for the sample layouts we accept. */
+/**
+ * Compressions we decode: none, LZW, Deflate (8 and the old 32946), PackBits. All four codecs are ours or
+ * checked by us (lzw.ts, inflate.ts, unpackBits); utif2, used before, left short strips half-filled, dropped
+ * over-long Deflate output and let PackBits runs overrun, all without a word.
+ */
 const SUPPORTED_COMPRESSION = new Set([1, 5, 8, 32946, 32773]);
 
 /**
@@ -77,7 +75,7 @@ function parseTiff(name: string | undefined, b: Uint8Array): ParsedTiff {
   const cnt = u16(first);
   if (first + 2 + cnt * 12 + 4 > b.length)
     throw inputError(name, 'truncated TIFF (file ends inside the first directory)');
-  const ifd: Record<string, UtifValue> = {};
+  const ifd: Record<string, IfdValue> = {};
   const tags: Record<number, TagValue> = {};
   for (let i = 0; i < cnt; i++) {
     const e = first + 2 + i * 12;
@@ -158,53 +156,166 @@ function cleanText(raw: Uint8Array): string {
   return bytesToString(raw).replace(/\0+/g, '\n');
 }
 
-function num(ifd: Record<string, UtifValue>, tag: number, dflt: number): number {
+function num(ifd: Record<string, IfdValue>, tag: number, dflt: number): number {
   const v = ifd['t' + tag];
   if (!v || v.length === 0 || typeof v[0] !== 'number') return dflt;
   return v[0] as number;
 }
 
-function nums(ifd: Record<string, UtifValue>, tag: number): number[] | null {
+function nums(ifd: Record<string, IfdValue>, tag: number): number[] | null {
   const v = ifd['t' + tag];
   if (!v || v instanceof Uint8Array || typeof v[0] !== 'number') return null;
   return v as number[];
 }
 
-interface UtifInternals {
-  decode: {
-    _decompress: (
-      img: UtifIfd,
-      ifds: UtifIfd[],
-      data: Uint8Array,
-      off: number,
-      len: number,
-      cmpr: number,
-      tgt: Uint8Array,
-      toff: number,
-      fo: number,
-      w: number,
-      h: number,
-    ) => void;
-    _decodeLZW: (data: Uint8Array, off: number, len: number, tgt: Uint8Array, toff: number) => void;
-  };
-  _copyTile: (
-    tb: Uint8Array,
-    tw: number,
-    th: number,
-    b: Uint8Array,
-    w: number,
-    h: number,
-    x: number,
-    y: number,
-  ) => void;
+/** Reverses the bits of every byte (FillOrder 2: the first pixel in the low bit), as libtiff does first. */
+function reverseBits(src: Uint8Array): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    let v = src[i];
+    v = ((v & 0xf0) >> 4) | ((v & 0x0f) << 4);
+    v = ((v & 0xcc) >> 2) | ((v & 0x33) << 2);
+    out[i] = ((v & 0xaa) >> 1) | ((v & 0x55) << 1);
+  }
+  return out;
 }
 
-// utif2's LZW codec never returns on some corrupt streams (see lzw.ts); its byte-order and predictor steps,
-// which run after the codec inside _decompress, are kept.
-(UTIF as unknown as UtifInternals).decode._decodeLZW = (data, off, len, tgt, toff) =>
-  void decodeTiffLzw(data, off, len, tgt, toff);
+/**
+ * PackBits (compression 32773) into `out`. A run that crosses the end, or further complete runs once `out` is
+ * full, is an overrun; a header byte without its data at the very end is padding (some writers add one).
+ */
+function unpackBits(src: Uint8Array, out: Uint8Array): { written: number; overrun: boolean } {
+  const cap = out.length;
+  let i = 0;
+  let o = 0;
+  while (i < src.length) {
+    const h = src[i++];
+    if (h === 128) continue; // no-op
+    const literal = h < 128;
+    const count = literal ? h + 1 : 257 - h;
+    const need = literal ? count : 1;
+    if (i + need > src.length) {
+      // Cut off inside a run: report what it did deliver (a lone header at the end delivers nothing).
+      const got = literal ? Math.min(src.length - i, cap - o) : 0;
+      out.set(src.subarray(i, i + got), o);
+      return { written: o + got, overrun: false };
+    }
+    if (o + count > cap) return { written: o, overrun: true };
+    if (literal) out.set(src.subarray(i, i + count), o);
+    else out.fill(src[i], o, o + count);
+    i += need;
+    o += count;
+  }
+  return { written: o, overrun: false };
+}
 
-/** Decompresses all strips or tiles into one row-major byte buffer (16-bit samples little-endian). */
+interface Layout {
+  cmpr: number;
+  fillOrder: number;
+  predictor: number;
+  le: boolean;
+  bps: number;
+  spp: number;
+}
+
+const CODEC_NAMES: Record<number, string> = { 5: 'LZW', 8: 'Deflate', 32946: 'Deflate', 32773: 'PackBits' };
+
+/**
+ * Decompresses one strip or tile (`len` bytes at `off`) into `target`, which it must fill at least up to
+ * `need` bytes and may fill up to its length (a last strip padded to RowsPerStrip); then undoes the byte
+ * order and predictor row by row. Anything else is an error naming the strip or tile.
+ */
+function decodeBlock(
+  name: string | undefined,
+  b: Uint8Array,
+  off: number,
+  len: number,
+  target: Uint8Array,
+  need: number,
+  rowBytes: number,
+  what: string,
+  L: Layout,
+): void {
+  let src = b.subarray(off, off + len);
+  if (L.fillOrder === 2) src = reverseBits(src);
+  const codec = CODEC_NAMES[L.cmpr];
+  let written: number;
+  const overrun = (): never => {
+    throw inputError(
+      name,
+      `corrupt TIFF (${codec} data of ${what} decodes to more than its ${target.length} bytes)`,
+    );
+  };
+  if (L.cmpr === 1) {
+    target.set(src.subarray(0, need));
+    written = need;
+  } else if (L.cmpr === 5) {
+    let r;
+    try {
+      r = decodeTiffLzw(src, 0, src.length, target, 0);
+    } catch (e) {
+      throw inputError(name, `corrupt TIFF (LZW data of ${what}: ${(e as Error).message})`);
+    }
+    if (r.overrun) overrun();
+    written = r.written;
+  } else if (L.cmpr === 32773) {
+    const r = unpackBits(src, target);
+    if (r.overrun) overrun();
+    written = r.written;
+  } else {
+    const r = inflateInto([src], target);
+    if (r.status === 'long') overrun();
+    if (r.status === 'corrupt') throw inputError(name, `corrupt TIFF (Deflate data of ${what}: ${r.detail})`);
+    if (r.status === 'truncated') {
+      throw inputError(
+        name,
+        `corrupt TIFF (Deflate data of ${what} is cut off after ${r.written} of its ${need} bytes)`,
+      );
+    }
+    written = r.written;
+  }
+  if (written < need) {
+    throw inputError(
+      name,
+      `corrupt TIFF (${codec} data of ${what} decodes to ${written} of its ${need} bytes: short or damaged)`,
+    );
+  }
+  const rows = Math.floor(written / rowBytes);
+  if (L.bps === 16 && !L.le) {
+    // 16-bit samples go little-endian here (the rest of the decoder reads them so); 32-bit are swapped later.
+    for (let i = 0; i + 1 < rows * rowBytes; i += 2) {
+      const t = target[i];
+      target[i] = target[i + 1];
+      target[i + 1] = t;
+    }
+  }
+  if (L.predictor === 2) undoPredictor(target, rows, rowBytes, L.bps, L.spp);
+}
+
+/** Horizontal differencing (Predictor 2) back to samples, per row and sample; 16-bit already little-endian. */
+function undoPredictor(t: Uint8Array, rows: number, rowBytes: number, bps: number, spp: number): void {
+  if (bps === 16) {
+    const step = 2 * spp;
+    for (let y = 0; y < rows; y++) {
+      const r = y * rowBytes;
+      for (let j = r + step; j + 1 < r + rowBytes; j += 2) {
+        const v = (t[j] | (t[j + 1] << 8)) + (t[j - step] | (t[j - step + 1] << 8));
+        t[j] = v & 0xff;
+        t[j + 1] = (v >>> 8) & 0xff;
+      }
+    }
+  } else if (bps === 8) {
+    for (let y = 0; y < rows; y++) {
+      const r = y * rowBytes;
+      for (let j = r + spp; j < r + rowBytes; j++) t[j] = (t[j] + t[j - spp]) & 0xff;
+    }
+  }
+}
+
+/**
+ * Decompresses all strips or tiles into one row-major byte buffer (16-bit samples little-endian). Every
+ * offset, count and size is checked against the file and the image before the pixel buffer is allocated.
+ */
 function readPixels(
   name: string | undefined,
   b: Uint8Array,
@@ -212,64 +323,102 @@ function readPixels(
   width: number,
   height: number,
   bipp: number,
+  extraBytes: number,
+  label: string,
 ): Uint8Array {
   const { ifd } = p;
-  const cmpr = num(ifd, 259, 1);
-  const fillOrder = num(ifd, 266, 1);
-  const tiled = ifd.t322 != null;
+  const L: Layout = {
+    cmpr: num(ifd, 259, 1),
+    fillOrder: num(ifd, 266, 1),
+    predictor: num(ifd, 317, 1),
+    le: p.le,
+    bps: bipp / num(ifd, 277, 1),
+    spp: num(ifd, 277, 1),
+  };
+  const tiled = ifd.t322 != null || ifd.t323 != null;
   const offsets = nums(ifd, tiled ? 324 : 273);
   const counts = nums(ifd, tiled ? 325 : 279);
   if (!offsets || offsets.length === 0) throw inputError(name, 'corrupt TIFF (no image data offsets)');
   const rowBytes = Math.ceil((width * bipp) / 8);
-  const out = new Uint8Array(rowBytes * height);
-  const buf = new Uint8Array(exactBuffer(b));
-  const img: UtifIfd = { ...ifd, width, height, isLE: p.le };
-  const U = UTIF as unknown as UtifInternals;
+  const imageBytes = rowBytes * height;
 
-  const checkSpan = (off: number, len: number) => {
+  const checkSpan = (off: number, len: number, what: string) => {
     if (off + len > b.length)
-      throw inputError(name, `truncated TIFF (image data ends at byte ${b.length}, needs ${off + len})`);
+      throw inputError(
+        name,
+        `truncated TIFF (${what} ends at byte ${off + len}; the file has ${b.length} bytes)`,
+      );
   };
 
   if (tiled) {
     const tw = num(ifd, 322, 0);
     const th = num(ifd, 323, 0);
     if (tw <= 0 || th <= 0) throw inputError(name, 'corrupt TIFF (zero tile size)');
+    const tileRow = Math.ceil((tw * bipp) / 8);
+    const tileBytes = tileRow * th;
+    // A tile may be larger than a small image (256 x 256 is usual), never absurdly so.
+    if (tw > MAX_SIDE || th > MAX_SIDE || tileBytes > Math.max(4 * imageBytes, 16 * 1024 * 1024)) {
+      throw inputError(name, `corrupt TIFF (tiles of ${tw}x${th} pixels for a ${width}x${height} image)`);
+    }
+    if ((tw * bipp) % 8 !== 0)
+      throw inputError(name, `unsupported TIFF variant (tile width ${tw} is not a whole number of bytes)`);
+    checkDecodeMemory(name, imageBytes + tileBytes + extraBytes, label);
     const tx = Math.ceil(width / tw);
     const ty = Math.ceil(height / th);
-    if (offsets.length < tx * ty || !counts || counts.length < tx * ty) {
-      throw inputError(name, 'corrupt TIFF (missing tiles)');
+    if (offsets.length < tx * ty || (L.cmpr !== 1 && (!counts || counts.length < tx * ty))) {
+      throw inputError(name, `corrupt TIFF (${offsets.length} tile offsets for ${tx * ty} tiles)`);
     }
-    const tileRow = Math.ceil((tw * bipp) / 8);
-    const tbuf = new Uint8Array(tileRow * th);
+    const lens: number[] = [];
+    for (let i = 0; i < tx * ty; i++) {
+      const len = L.cmpr === 1 ? tileBytes : counts![i];
+      checkSpan(offsets[i], len, `tile ${i + 1} of ${tx * ty}`);
+      lens.push(len);
+    }
+    const out = new Uint8Array(imageBytes);
+    const tbuf = new Uint8Array(tileBytes);
     for (let y = 0; y < ty; y++) {
       for (let x = 0; x < tx; x++) {
         const i = y * tx + x;
-        checkSpan(offsets[i], counts[i]);
-        tbuf.fill(0);
-        U.decode._decompress(img, [img], buf, offsets[i], counts[i], cmpr, tbuf, 0, fillOrder, tw, th);
-        U._copyTile(tbuf, tileRow, th, out, rowBytes, height, Math.ceil((x * tw * bipp) / 8), y * th);
+        const what = `tile ${i + 1} of ${tx * ty}`;
+        decodeBlock(name, b, offsets[i], lens[i], tbuf, tileBytes, tileRow, what, L);
+        const x0 = (x * tw * bipp) / 8;
+        const n = Math.min(tileRow, rowBytes - x0);
+        for (let r = 0; r < th && y * th + r < height; r++) {
+          out.set(tbuf.subarray(r * tileRow, r * tileRow + n), (y * th + r) * rowBytes + x0);
+        }
       }
     }
     return out;
   }
 
-  const rps = Math.min(num(ifd, 278, height), height);
-  let toff = 0;
-  const strip = new Uint8Array(rowBytes * rps);
-  for (let i = 0; i < offsets.length && toff < out.length; i++) {
+  const rpsTag = num(ifd, 278, height);
+  if (rpsTag <= 0) throw inputError(name, 'corrupt TIFF (RowsPerStrip is 0)');
+  const rps = Math.min(rpsTag, height);
+  const strips = Math.ceil(height / rps);
+  const cap = rowBytes * rps;
+  checkDecodeMemory(name, imageBytes + (strips > 1 ? cap : 0) + extraBytes, label);
+  if (offsets.length < strips)
+    throw inputError(name, `truncated TIFF (${offsets.length} strip offsets for ${strips} strips)`);
+  if (L.cmpr !== 1 && (!counts || counts.length < strips))
+    throw inputError(name, `corrupt TIFF (${counts?.length ?? 0} strip byte counts for ${strips} strips)`);
+  const lens: number[] = [];
+  for (let i = 0; i < strips; i++) {
     const rows = Math.min(rps, height - i * rps);
-    const need = rowBytes * rows;
     // Uncompressed: trust the geometry, not a byte count that some writers get wrong.
-    const len = cmpr === 1 ? need : counts && counts[i] != null ? counts[i] : need;
-    checkSpan(offsets[i], len);
-    // A full-height strip buffer: some writers pad the last strip to RowsPerStrip rows.
-    strip.fill(0);
-    U.decode._decompress(img, [img], buf, offsets[i], len, cmpr, strip, 0, fillOrder, width, rows);
-    out.set(strip.subarray(0, need), toff);
-    toff += need;
+    const len = L.cmpr === 1 ? rowBytes * rows : counts![i];
+    checkSpan(offsets[i], len, `strip ${i + 1} of ${strips}`);
+    lens.push(len);
   }
-  if (toff < out.length) throw inputError(name, 'truncated TIFF (fewer strips than rows)');
+  const out = new Uint8Array(imageBytes);
+  for (let i = 0; i < strips; i++) {
+    const toff = i * cap;
+    const need = Math.min(cap, imageBytes - toff);
+    // Decode in place; only a last strip padded to RowsPerStrip needs room beyond the image.
+    const inPlace = toff + cap <= out.length;
+    const target: Uint8Array = inPlace ? out.subarray(toff, toff + cap) : new Uint8Array(cap);
+    decodeBlock(name, b, offsets[i], lens[i], target, need, rowBytes, `strip ${i + 1} of ${strips}`, L);
+    if (!inPlace) out.set(target.subarray(0, need), toff);
+  }
   return out;
 }
 
@@ -336,15 +485,32 @@ export function decodeTiff(bytes: Uint8Array, name?: string): DecodedImage {
     throw inputError(name, 'unsupported TIFF variant (palette image that is not 8-bit with a colour map)');
   }
 
-  let pixels: Uint8Array;
-  try {
-    pixels = readPixels(name, bytes, p, width, height, bps * spp);
-  } catch (err) {
-    throw wrapDecoderError(name, 'TIFF', err);
+  if (photometric === 3) {
+    const map = nums(ifd, 320) as number[];
+    if (map.length < 3 * 256) {
+      throw inputError(
+        name,
+        `corrupt TIFF (ColorMap holds ${map.length} values; an 8-bit palette needs 768, 256 per colour)`,
+      );
+    }
   }
+
+  // Buffers the conversion below allocates beside the decoded bytes.
+  const n0 = width * height;
+  const extraBytes =
+    bps === 1
+      ? n0
+      : photometric === 3
+        ? 3 * n0
+        : sampleFormat === 2 || (bps === 32 && sampleFormat !== 3)
+          ? 4 * n0 * spp
+          : 0;
+  const kind = sampleFormat === 3 ? ' float' : sampleFormat === 2 ? ' signed' : '';
+  const label = `a ${width}x${height} ${bps}-bit${kind} ${spp}-sample TIFF`;
+  const pixels = readPixels(name, bytes, p, width, height, bps * spp, extraBytes, label);
   if (bps === 32 && !p.le) swap32(pixels);
 
-  const n = width * height;
+  const n = n0;
   const channels = (photometric === 3 ? 3 : spp) as 1 | 2 | 3 | 4;
   let raster: Raster;
   if (bps === 1) {
