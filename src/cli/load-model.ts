@@ -64,11 +64,14 @@ function validateSidecar(s: ModelSidecar, where: string): void {
   if (problem) throw new Error(`model sidecar ${where}: ${problem}`);
 }
 
+const NATIVE_ORT: string = 'onnxruntime-node';
+
 /** onnxruntime module for the backend choice; auto prefers native (about 4x faster) when it loads. */
 export async function loadOrt(choice: BackendChoice): Promise<{ ort: OrtModuleLike; native: boolean }> {
   if (choice !== 'wasm') {
     try {
-      const mod = (await import('onnxruntime-node')) as unknown as OrtModuleLike & {
+      // The name goes through a variable so that type-checking does not need the optional package installed.
+      const mod = (await import(NATIVE_ORT)) as unknown as OrtModuleLike & {
         default?: OrtModuleLike;
       };
       return { ort: mod.InferenceSession ? mod : (mod.default as OrtModuleLike), native: true };
