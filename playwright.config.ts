@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
  * cannot download browsers here), else Playwright's own.
  */
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
-const PORT = 4173;
+// E2E_PORT lets several checkouts run their e2e suites side by side without reusing each other's server.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 
 export default defineConfig({
   testDir: 'e2e',
