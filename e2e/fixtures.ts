@@ -6,7 +6,7 @@
 import { test as base, expect, type Download, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
 
-export const ORIGIN = 'http://localhost:4173';
+export const ORIGIN = `http://localhost:${process.env.E2E_PORT ?? 4173}`;
 
 /** URL schemes that never leave the machine. */
 function isLocal(url: string): boolean {
