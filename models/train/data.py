@@ -76,7 +76,7 @@ class Item:
 
 def load_mask(source, path):
     m = np.array(Image.open(path))
-    if source == "emps":
+    if source in ("emps", "semseg"):
         return m.astype(np.int32)
     if source == "msa":
         m = m[..., 0] if m.ndim == 3 else m
@@ -93,7 +93,9 @@ def emps_items(root):
     d = os.path.join(root, "emps_train")
     meta = {r["id"]: r["doi"] for r in csv.DictReader(open(os.path.join(d, "metadata.csv")))}
     items = []
-    for p in sorted(glob.glob(os.path.join(d, "images", "*.png"))):
+    # .jpg: the GPU pack (star_pack.py) re-encodes EMPS images to fit the device tool's carry limit.
+    paths = glob.glob(os.path.join(d, "images", "*.png")) + glob.glob(os.path.join(d, "images", "*.jpg"))
+    for p in sorted(paths):
         i = os.path.splitext(os.path.basename(p))[0]
         items.append(Item("emps", i, p, os.path.join(d, "masks", i + ".png"), "inst"))
     return items, meta

@@ -14,6 +14,13 @@ export interface Raster {
 }
 
 /** Single-channel float image, the form every analysis step works on after normalisation. */
+/** 8-bit grey image (previews, label crops). */
+export interface Grey8 {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 export interface GreyF32 {
   width: number;
   height: number;

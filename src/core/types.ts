@@ -53,6 +53,14 @@ export interface InstrumentInfo {
   [key: string]: string | undefined;
 }
 
+/** A pixel size the user set by hand (a drawn line, a typed value or a preset), applied over the automatic one. */
+export interface ManualCalibration {
+  pixelSize: number;
+  unit: 'nm' | 'um';
+  /** How it was set, shown beside the source: "line 182.0 px = 500 nm", "preset Zeiss 50kx". */
+  detail: string;
+}
+
 export interface Calibration {
   /** Physical length of one pixel in `unit`; null when unknown (unit is then 'px'). */
   pixelSize: number | null;

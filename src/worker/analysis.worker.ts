@@ -27,7 +27,16 @@ import { makePreview, previewBitmap } from './preview';
 import { encodeOverlayPng } from '../core/export/overlay';
 import { applyCalibration, cloneAnalysis } from './analysis-copy';
 import { DEMO_NAME, demoPng } from './demo';
-import { getEdited, getPreview, getResult, putEdited, putFileBytes, putPreview, putResult } from './cache';
+import {
+  getEdited,
+  getPreview,
+  getResult,
+  putEdited,
+  putFileBytes,
+  putPreview,
+  putResult,
+} from '../storage/cache';
+import { sha256Hex } from '../core/hash';
 
 interface Held {
   /** As the page sees it: labels made sequential by remeasure. */
@@ -74,11 +83,6 @@ async function fetchModel(sidecarUrl: string): Promise<{ bytes: Uint8Array; side
   const onnx = await fetch(onnxUrl);
   if (!onnx.ok) throw new Error(`model file ${sidecar.file} missing (${onnx.status})`);
   return { bytes: new Uint8Array(await onnx.arrayBuffer()), sidecar };
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 async function init(opts: InitOptions): Promise<InitResult> {

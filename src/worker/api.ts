@@ -33,11 +33,7 @@ export interface InitResult {
 }
 
 /** 8-bit grey preview of the micrograph (percentile-stretched), kept for caching and overlay export. */
-export interface Grey8 {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { Grey8 } from '../core/raster';
 
 export interface AnalyzeRequest {
   id: string;

@@ -9,7 +9,8 @@ import { calibration } from '../state/calibration.svelte';
 import { engine } from '../state/engine.svelte';
 import { settings } from '../state/settings.svelte';
 import { ui } from '../state/ui.svelte';
-import { getFileBytes, putFileBytes, sha256Hex } from '../../worker/cache';
+import { getFileBytes, putFileBytes } from '../../storage/cache';
+import { sha256Hex } from '../../core/hash';
 import { download } from './files';
 import {
   decodeLabelsRle,

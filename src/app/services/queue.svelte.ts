@@ -25,9 +25,9 @@ import {
   putFileBytes,
   putCustomModel,
   resultKey,
-  sha256Hex,
   type StoredBatch,
-} from '../../worker/cache';
+} from '../../storage/cache';
+import { sha256Hex } from '../../core/hash';
 import { WorkerClient } from './worker-client';
 import { isSidecarText, stemOf } from './files';
 

@@ -3,9 +3,10 @@
  * held as raw state: they are replaced wholesale, never mutated, so deep reactivity would only cost.
  */
 import type { CalibrationSource, ImageAnalysis } from '../../core/types';
-import type { ManualCalibration } from './calibration.svelte';
+import type { ManualCalibration } from '../../core/types';
+import type { ItemStatus } from '../../storage/cache';
 
-export type ItemStatus = 'queued' | 'analysing' | 'done' | 'error';
+export type { ItemStatus };
 
 export class BatchItem {
   readonly id: string;

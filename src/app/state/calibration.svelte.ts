@@ -4,12 +4,9 @@
  */
 import { calibrationFromLine } from '../../core/calibrate/index';
 
-export interface ManualCalibration {
-  pixelSize: number;
-  unit: 'nm' | 'um';
-  /** How it was set, shown beside the source: "line 182.0 px = 500 nm", "preset Zeiss 50kx". */
-  detail: string;
-}
+import type { ManualCalibration } from '../../core/types';
+
+export type { ManualCalibration };
 
 export interface Preset extends ManualCalibration {
   name: string;

@@ -6,9 +6,11 @@
 import { clear, createStore, del, get, set } from 'idb-keyval';
 import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
 import type { ModelSidecar } from '../core/segment/model';
-import type { Grey8 } from './api';
-import type { ManualCalibration } from '../app/state/calibration.svelte';
-import type { ItemStatus } from '../app/state/batch.svelte';
+import type { Grey8 } from '../core/raster';
+import type { ManualCalibration } from '../core/types';
+
+/** Where an image of the batch stands (kept with the batch so a reload shows the same). */
+export type ItemStatus = 'queued' | 'analysing' | 'done' | 'error';
 
 const store = createStore('saemi', 'kv');
 
@@ -74,8 +76,3 @@ export const delCustomModel = () => del('model:custom', store);
 
 /** Removes everything this app stored (results, images, batch, custom model). */
 export const clearAll = () => clear(store);
-
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
