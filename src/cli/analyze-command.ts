@@ -17,7 +17,8 @@ import {
   ResumeRefused,
   type EarlierRun,
 } from './incremental-output';
-import { collectInputs, readSidecarTexts } from './inputs';
+import { collectInputs, type InputFile, outputStem, outputStems, readSidecarTexts } from './inputs';
+import { checkOutFolder } from './out-folder';
 import { readInputBytes, ReadTimeout, withinTime } from './read-input';
 import { runFingerprint } from './run-manifest';
 
@@ -37,6 +38,14 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const err = (line: string): void => void process.stderr.write(line + '\n');
+  if (args.out !== null) {
+    // Before the model loads: a folder that cannot take the results is said at once.
+    const refused = await checkOutFolder(args.out);
+    if (refused) {
+      err(`saemi analyze: --out: ${refused}`);
+      return 2;
+    }
+  }
 
   const useModel = args.options.method === 'model';
   if (!useModel) {
@@ -77,8 +86,10 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       try {
         if (args.resume) {
           earlier = await inspectEarlierRun(args.out, fingerprint);
-          if (earlier) await matchEarlier(earlier, files, done, args.imageTimeout);
-          else err(`nothing to resume in ${args.out}: starting afresh`);
+          if (earlier) {
+            await matchEarlier(earlier, files, done, args.imageTimeout);
+            keepEarlierStems(earlier, files, done);
+          } else err(`nothing to resume in ${args.out}: starting afresh`);
         }
         output = earlier
           ? await IncrementalOutput.continueRun(args.out, earlier)
@@ -121,7 +132,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       }
       if (output) {
         try {
-          await output.add(fin, { path: path.resolve(f.path), sha256 });
+          await output.add(fin, { path: path.resolve(f.path), sha256, stem: f.stem });
         } catch (e) {
           failed++;
           if (e instanceof LabelNotWritten) {
@@ -209,6 +220,23 @@ async function matchEarlier(
       );
     }
   }
+}
+
+/**
+ * The stems of a resumed batch: kept images keep the ones the earlier run wrote their files under, and the
+ * others are chosen as a fresh run would, never taking one of those.
+ */
+function keepEarlierStems(earlier: EarlierRun, files: InputFile[], done: Set<number>): void {
+  const byPath = new Map(earlier.images.map((i) => [i.entry.path, i.entry]));
+  const reserved = earlier.images.map((i) => i.entry.stem ?? outputStem(i.entry.name));
+  const fresh = outputStems(
+    files.map((f) => f.name),
+    reserved,
+  );
+  files.forEach((f, k) => {
+    const entry = done.has(k) ? byPath.get(path.resolve(f.path)) : undefined;
+    f.stem = entry ? (entry.stem ?? outputStem(entry.name)) : fresh[k];
+  });
 }
 
 /** The image's bytes and side-car texts within `limitMs` (0 = no limit). */

@@ -201,7 +201,8 @@ export const ANALYZE_HELP = `Usage: saemi analyze INPUT... --out DIR [options]
 Analyse electron micrographs (PNG, JPEG, TIFF; files or folders, searched recursively) and write
   DIR/particles.csv      one row per particle (sizes in nm/um when the pixel size is known, else px)
   DIR/summary.csv        one row per image and a pooled row "*"
-  DIR/labels/<stem>.png  16-bit instance labels (0 = background, value = particle column)
+  DIR/labels/<stem>.png  16-bit instance labels (0 = background, value = particle column); stem = the
+                         image name without extension, or the whole name when two images share a stem
   DIR/run-manifest.jsonl what --resume reads: one line per finished image
 Each image's rows are appended as soon as it is done, so an interrupted run keeps what it finished.
 A .txt file beside an image with the same stem (Hitachi/JEOL metadata) is read for the pixel size.

@@ -18,7 +18,6 @@ import {
 } from '../core/export/csv';
 import type { FinishedImage } from './finished-image';
 import { oneLine } from './finished-image';
-import { outputStem } from './inputs';
 import {
   MANIFEST_FILE,
   fingerprintDifferences,
@@ -192,8 +191,8 @@ export class IncrementalOutput {
    * Adds one finished image: label PNG, then its rows, then its manifest line. Throws LabelNotWritten (the
    * image is not added; the batch can go on) or OutputBroken (the folder cannot take more).
    */
-  async add(img: FinishedImage, source: { path: string; sha256: string }): Promise<void> {
-    const label = img.labelPng ? await this.startLabel(img.name, img.labelPng) : null;
+  async add(img: FinishedImage, source: { path: string; sha256: string; stem: string }): Promise<void> {
+    const label = img.labelPng ? await this.startLabel(source.stem, img.labelPng) : null;
     const rows = Buffer.from(img.particlesBlock);
     const line = Buffer.from(img.summaryLine);
     const before = [this.particles.pos, this.summary.pos];
@@ -208,6 +207,7 @@ export class IncrementalOutput {
         name: img.name,
         path: source.path,
         sha256: source.sha256,
+        stem: source.stem,
         particles: img.particlesBlock.split('\n').length - 1,
         particlesEnd: this.particles.pos,
         summaryEnd: this.summary.pos,
@@ -230,10 +230,10 @@ export class IncrementalOutput {
 
   /** Writes the label PNG under a temporary name, renamed once the image's rows are flushed too. */
   private async startLabel(
-    name: string,
+    stem: string,
     png: Uint8Array,
   ): Promise<{ fh: FileHandle; partial: string; target: string }> {
-    const target = path.join(this.dir, 'labels', outputStem(name) + '.png');
+    const target = path.join(this.dir, 'labels', stem + '.png');
     const partial = target + '.partial';
     let fh: FileHandle | null = null;
     try {

@@ -33,6 +33,8 @@ export interface ImageEntry {
   /** Absolute path it was read from. */
   path: string;
   sha256: string;
+  /** Its outputs' stem (labels/<stem>.png); absent in manifests written before stems were unique. */
+  stem?: string;
   /** Rows it has in particles.csv. */
   particles: number;
   particlesEnd: number;
