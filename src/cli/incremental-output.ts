@@ -192,7 +192,14 @@ export class IncrementalOutput {
    * image is not added; the batch can go on) or OutputBroken (the folder cannot take more).
    */
   async add(img: FinishedImage, source: { path: string; sha256: string; stem: string }): Promise<void> {
-    const label = img.labelPng ? await this.startLabel(source.stem, img.labelPng) : null;
+    const label = img.labelPng ? await this.startFile('labels', source.stem + '.png', img.labelPng) : null;
+    let rois: Awaited<ReturnType<IncrementalOutput['startFile']>> | null = null;
+    try {
+      rois = img.roisZip ? await this.startFile('rois', source.stem + '.zip', img.roisZip) : null;
+    } catch (e) {
+      await label?.fh.close().catch(() => undefined);
+      throw e;
+    }
     const rows = Buffer.from(img.particlesBlock);
     const line = Buffer.from(img.summaryLine);
     const before = [this.particles.pos, this.summary.pos];
@@ -200,8 +207,13 @@ export class IncrementalOutput {
       await append(this.particles, rows);
       await append(this.summary, line);
       // The label's flush and the two CSVs' in one round: each fdatasync costs milliseconds.
-      await Promise.all([label && labelStep(label.fh.datasync()), sync(this.particles), sync(this.summary)]);
-      if (label) await labelStep(label.fh.close().then(() => rename(label.partial, label.target)));
+      await Promise.all([
+        ...[label, rois].map((f) => f && labelStep(f.fh.datasync())),
+        sync(this.particles),
+        sync(this.summary),
+      ]);
+      for (const f of [label, rois])
+        if (f) await labelStep(f.fh.close().then(() => rename(f.partial, f.target)));
       const entry: ImageEntry = {
         kind: 'image',
         name: img.name,
@@ -223,23 +235,25 @@ export class IncrementalOutput {
         this.particles.fh.truncate(before[0]),
         this.summary.fh.truncate(before[1]),
         label?.fh.close(),
+        rois?.fh.close(),
       ]);
       throw e;
     }
   }
 
-  /** Writes the label PNG under a temporary name, renamed once the image's rows are flushed too. */
-  private async startLabel(
-    stem: string,
-    png: Uint8Array,
+  /** Writes an image's file (label PNG, ROI set) under a temporary name, renamed once its rows are flushed too. */
+  private async startFile(
+    folder: string,
+    file: string,
+    bytes: Uint8Array,
   ): Promise<{ fh: FileHandle; partial: string; target: string }> {
-    const target = path.join(this.dir, 'labels', stem + '.png');
+    const target = path.join(this.dir, folder, file);
     const partial = target + '.partial';
     let fh: FileHandle | null = null;
     try {
       await mkdir(path.dirname(target), { recursive: true });
       fh = await open(partial, 'w');
-      await fh.writeFile(png);
+      await fh.writeFile(bytes);
       return { fh, partial, target };
     } catch (e) {
       await fh?.close().catch(() => undefined);

@@ -5,6 +5,7 @@
  * the last such line, so rows of an image in flight when the process died never survive. JSON lines: a line
  * cut short by a kill is simply not there yet.
  */
+import path from 'node:path';
 import type { AnalysisOptions } from '../core/types';
 import type { ModelIdentity } from './analysis-host';
 
@@ -15,6 +16,8 @@ export interface RunFingerprint {
   options: AnalysisOptions;
   /** The model that segments (method model), by name, version and the sha256 of its weights. */
   model: { name: string; version: string; sha256: string } | null;
+  /** The --labels-in folder (absolute) whose label images are measured instead of segmenting; absent: none. */
+  labelsIn?: string | null;
 }
 
 export interface RunHeader {
@@ -42,11 +45,16 @@ export interface ImageEntry {
   warnings: string[];
 }
 
-export function runFingerprint(options: AnalysisOptions, model: ModelIdentity | null): RunFingerprint {
+export function runFingerprint(
+  options: AnalysisOptions,
+  model: ModelIdentity | null,
+  labelsIn: string | null = null,
+): RunFingerprint {
   return {
     options,
+    labelsIn: labelsIn === null ? null : path.resolve(labelsIn),
     model:
-      options.method === 'model' && model
+      options.method === 'model' && model && labelsIn === null
         ? { name: model.name, version: model.version, sha256: model.sha256 }
         : null,
   };
@@ -80,6 +88,8 @@ export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint
   const m = (f: RunFingerprint): string =>
     f.model ? `${f.model.name} ${f.model.version} (sha256 ${f.model.sha256.slice(0, 12)})` : 'none';
   if (m(then) !== m(now)) out.push(`model: ${m(then)} then, ${m(now)} now`);
+  if ((then.labelsIn ?? null) !== (now.labelsIn ?? null))
+    out.push(`--labels-in: ${then.labelsIn ?? 'none'} then, ${now.labelsIn ?? 'none'} now`);
   return out;
 }
 
