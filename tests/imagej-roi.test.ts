@@ -4,30 +4,7 @@ import { labelComponents } from '../src/core/label';
 import { measureParticles } from '../src/core/measure';
 import type { LabelImage } from '../src/core/raster';
 import { blank, disc, rect } from './helpers/draw';
-import { polygonArea, readRoiSet } from './helpers/imagej-roi-reader';
-
-/** ImageJ's traced perimeter of a pixel-corner polygon (the corner rule measure.ts applies). */
-function tracedPerimeter(xs: number[], ys: number[]): number {
-  const n = xs.length;
-  const side = (i: number): number => {
-    const j = (i + 1) % n;
-    return Math.abs(xs[j] - xs[i]) + Math.abs(ys[j] - ys[i]);
-  };
-  let total = 0;
-  for (let i = 0; i < n; i++) total += side(i);
-  let corners = 0;
-  let corner = false;
-  // Side k runs from vertex k to k+1; the corner at vertex k counts when the side into it is longer than one
-  // pixel or the corner before did not count, vertex 0 (the start) first, as measure.ts counts.
-  for (let k = 0; k < n; k++) {
-    const into = side((k + n - 1) % n);
-    if (into > 1 || !corner) {
-      corner = true;
-      corners++;
-    } else corner = false;
-  }
-  return total - corners * (2 - Math.SQRT2);
-}
+import { polygonArea, readRoiSet, tracedPerimeter } from './helpers/imagej-roi-reader';
 
 describe('ImageJ ROI set', () => {
   // 80 x 60 px, shapes of known outline; ids are given in raster order of their first pixels.

@@ -41,6 +41,8 @@ export class OutputBroken extends Error {}
 export interface EarlierImage {
   entry: ImageEntry;
   pool: PoolImage;
+  /** Its particles.csv rows and summary.csv row as written, when asked for (saemi merge). */
+  rows?: { particles: string; summary: string };
 }
 
 /** What an earlier run left in the folder, read without changing anything. */
@@ -49,6 +51,15 @@ export interface EarlierRun {
   images: EarlierImage[];
   /** summary.csv's rows of those images, the text after its header line. */
   summaryBody: string;
+  /** summary.csv after those rows: the pooled row of a run that finished, '' for one that was stopped. */
+  summaryTail: string;
+}
+
+export interface InspectOptions {
+  /** Keep each image's rows (EarlierImage.rows). */
+  rows?: boolean;
+  /** What to tell the user when the folder cannot be used. */
+  advice?: string;
 }
 
 const PARTICLES = 'particles.csv';
@@ -60,8 +71,12 @@ const SUMMARY_START = Buffer.from(SUMMARY_HEADER + '\n');
  * Reads the earlier run in `dir` for --resume: null when there is none (no manifest, no CSVs). Throws
  * ResumeRefused when its options differ from `now`, or when its files do not agree with its manifest.
  */
-export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promise<EarlierRun | null> {
-  const startAfresh = 'rerun without --resume to start afresh, or use another --out';
+export async function inspectEarlierRun(
+  dir: string,
+  now: RunFingerprint | null,
+  opts: InspectOptions = {},
+): Promise<EarlierRun | null> {
+  const startAfresh = opts.advice ?? 'rerun without --resume to start afresh, or use another --out';
   const manifestBytes = await readIfThere(path.join(dir, MANIFEST_FILE));
   if (!manifestBytes) {
     for (const f of [PARTICLES, SUMMARY])
@@ -77,12 +92,16 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
   } catch (e) {
     throw new ResumeRefused(`${path.join(dir, MANIFEST_FILE)}: ${oneLine(e)}; ${startAfresh}`);
   }
-  const diffs = fingerprintDifferences(manifest.header.fingerprint, now);
+  const diffs = now ? fingerprintDifferences(manifest.header.fingerprint, now) : [];
   if (diffs.length)
     throw new ResumeRefused(
       `the options differ from the earlier run in ${dir} (${diffs.join('; ')}); rerun with that run's options, or ${startAfresh}`,
     );
-  if (manifest.images.length === 0) return { manifest, images: [], summaryBody: '' };
+  if (manifest.images.length === 0) {
+    const s = await readIfThere(path.join(dir, SUMMARY));
+    const tail = s ? s.toString('utf8', manifest.header.summaryEnd) : '';
+    return { manifest, images: [], summaryBody: '', summaryTail: tail };
+  }
 
   const last = manifest.images[manifest.images.length - 1];
   const texts: Record<string, Buffer> = {};
@@ -103,8 +122,10 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
   let p0 = manifest.header.particlesEnd;
   let s0 = manifest.header.summaryEnd;
   for (const entry of manifest.images) {
-    const sRows = parseCsv(texts[SUMMARY].toString('utf8', s0, entry.summaryEnd));
-    const pRows = parseCsv(texts[PARTICLES].toString('utf8', p0, entry.particlesEnd));
+    const sText = texts[SUMMARY].toString('utf8', s0, entry.summaryEnd);
+    const pText = texts[PARTICLES].toString('utf8', p0, entry.particlesEnd);
+    const sRows = parseCsv(sText);
+    const pRows = parseCsv(pText);
     let pool: PoolImage;
     try {
       if (sRows.length !== 1 || sRows[0][0] !== entry.name)
@@ -113,12 +134,13 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
     } catch (e) {
       throw new ResumeRefused(`${dir}: ${oneLine(e)}; ${startAfresh}`);
     }
-    images.push({ entry, pool });
+    images.push(opts.rows ? { entry, pool, rows: { particles: pText, summary: sText } } : { entry, pool });
     p0 = entry.particlesEnd;
     s0 = entry.summaryEnd;
   }
   const summaryBody = texts[SUMMARY].toString('utf8', manifest.header.summaryEnd, last.summaryEnd);
-  return { manifest, images, summaryBody };
+  const summaryTail = texts[SUMMARY].toString('utf8', last.summaryEnd);
+  return { manifest, images, summaryBody, summaryTail };
 }
 
 async function readIfThere(p: string): Promise<Buffer | null> {

@@ -76,20 +76,25 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** "--min-area: 20 then, 30 now", one per option that differs; empty when the runs are alike. */
-export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint): string[] {
+export function fingerprintDifferences(
+  then: RunFingerprint,
+  now: RunFingerprint,
+  words: [string, string] = ['then', 'now'],
+): string[] {
+  const [w0, w1] = words;
   const out: string[] = [];
   const a = then.options as unknown as Record<string, unknown>;
   const b = now.options as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const x = JSON.stringify(a[k] ?? null);
     const y = JSON.stringify(b[k] ?? null);
-    if (x !== y) out.push(`${FLAG_OF[k] ?? k}: ${x} then, ${y} now`);
+    if (x !== y) out.push(`${FLAG_OF[k] ?? k}: ${x} ${w0}, ${y} ${w1}`);
   }
   const m = (f: RunFingerprint): string =>
     f.model ? `${f.model.name} ${f.model.version} (sha256 ${f.model.sha256.slice(0, 12)})` : 'none';
-  if (m(then) !== m(now)) out.push(`model: ${m(then)} then, ${m(now)} now`);
+  if (m(then) !== m(now)) out.push(`model: ${m(then)} ${w0}, ${m(now)} ${w1}`);
   if ((then.labelsIn ?? null) !== (now.labelsIn ?? null))
-    out.push(`--labels-in: ${then.labelsIn ?? 'none'} then, ${now.labelsIn ?? 'none'} now`);
+    out.push(`--labels-in: ${then.labelsIn ?? 'none'} ${w0}, ${now.labelsIn ?? 'none'} ${w1}`);
   return out;
 }
 

@@ -43,3 +43,26 @@ export function polygonArea(xs: number[], ys: number[]): number {
   for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) s += xs[j] * ys[i] - xs[i] * ys[j];
   return Math.abs(s) / 2;
 }
+
+/** ImageJ's traced perimeter of a pixel-corner polygon (the corner rule measure.ts applies). */
+export function tracedPerimeter(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const side = (i: number): number => {
+    const j = (i + 1) % n;
+    return Math.abs(xs[j] - xs[i]) + Math.abs(ys[j] - ys[i]);
+  };
+  let total = 0;
+  for (let i = 0; i < n; i++) total += side(i);
+  let corners = 0;
+  let corner = false;
+  // Side k runs from vertex k to k+1; the corner at vertex k counts when the side into it is longer than one
+  // pixel or the corner before did not count, vertex 0 (the start) first, as measure.ts counts.
+  for (let k = 0; k < n; k++) {
+    const into = side((k + n - 1) % n);
+    if (into > 1 || !corner) {
+      corner = true;
+      corners++;
+    } else corner = false;
+  }
+  return total - corners * (2 - Math.SQRT2);
+}
