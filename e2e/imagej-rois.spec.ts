@@ -110,13 +110,11 @@ test('a label image imported for an image is measured in place of its segmentati
   expect(csv.map((p) => Number(p.area)).sort((a, b) => a - b)).toEqual([16, 20, 60]);
 
   // A label image of another size is refused by name; the labels stay as they were.
-  await page
-    .getByTestId('labels-input')
-    .setInputFiles({
-      name: 'small.png',
-      mimeType: 'image/png',
-      buffer: png(w - 1, h, new Uint16Array((w - 1) * h)),
-    });
+  await page.getByTestId('labels-input').setInputFiles({
+    name: 'small.png',
+    mimeType: 'image/png',
+    buffer: png(w - 1, h, new Uint16Array((w - 1) * h)),
+  });
   await expect(page.getByRole('status')).toContainText(
     'small.png: label image is 639x480 px, the micrograph 640x480 px: they must match',
   );
