@@ -21,6 +21,8 @@ export interface WorkerSetup {
   model: { path: string | null; backend: BackendChoice; threads: number | null } | null;
   /** Encode label PNGs (only when there is an --out folder to write them to). */
   withLabels: boolean;
+  /** Encode ImageJ ROI sets (--rois). */
+  withRois: boolean;
 }
 
 /** Gate states, in an Int32Array over a SharedArrayBuffer of one element. */
@@ -43,7 +45,14 @@ export type WorkerMessage =
   | { type: 'error'; id: number; message: string };
 
 export type HostMessage =
-  | { type: 'analyze'; id: number; name: string; bytes: Uint8Array; sidecarTexts: string[] }
+  | {
+      type: 'analyze';
+      id: number;
+      name: string;
+      bytes: Uint8Array;
+      sidecarTexts: string[];
+      labels?: { name: string; bytes: Uint8Array };
+    }
   | { type: 'abort' }
   | { type: 'close' };
 
@@ -140,7 +149,12 @@ export class AnalysisHost {
    * happens in start(), before it. Rejects with ImageTimeout, or an Error whose message is one line.
    */
   async analyze(
-    input: { name: string; bytes: Uint8Array; sidecarTexts: string[] },
+    input: {
+      name: string;
+      bytes: Uint8Array;
+      sidecarTexts: string[];
+      labels?: { name: string; bytes: Uint8Array };
+    },
     timeoutMs: number,
     timeoutSeconds: number,
   ): Promise<FinishedImage> {
@@ -171,6 +185,7 @@ export class AnalysisHost {
         name: input.name,
         bytes,
         sidecarTexts: input.sidecarTexts,
+        labels: input.labels,
       };
       t.worker.postMessage(msg, [bytes.buffer as ArrayBuffer]);
     });

@@ -88,13 +88,14 @@ async function serve(setup: WorkerSetup & { gate: Int32Array }): Promise<void> {
     void (async () => {
       try {
         const a = await analyzeImage(
-          { name: m.name, bytes: m.bytes, sidecarTexts: m.sidecarTexts },
+          { name: m.name, bytes: m.bytes, sidecarTexts: m.sidecarTexts, labels: m.labels },
           setup.options,
           model,
           { signal: ac.signal, ocr },
         );
-        const image = finishImage(a, setup.withLabels);
-        post({ type: 'done', id: m.id, image }, image.labelPng ? [image.labelPng.buffer as ArrayBuffer] : []);
+        const image = finishImage(a, setup.withLabels, setup.withRois);
+        const transfer = [image.labelPng, image.roisZip].flatMap((b) => (b ? [b.buffer as ArrayBuffer] : []));
+        post({ type: 'done', id: m.id, image }, transfer);
       } catch (e) {
         post({ type: 'error', id: m.id, message: oneLine(e) });
       }

@@ -5,6 +5,7 @@
  * that runs past --image-timeout (analyses run in a worker thread that can be terminated).
  */
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SUMMARY_HEADER, parseCsv, pooledRow, type PoolImage } from '../core/export/csv';
 import { ANALYZE_HELP, parseAnalyzeArgs, UsageError, type AnalyzeArgs } from './args';
@@ -17,7 +18,8 @@ import {
   ResumeRefused,
   type EarlierRun,
 } from './incremental-output';
-import { collectInputs, readSidecarTexts } from './inputs';
+import { collectInputs, type InputFile, outputStem, outputStems, readSidecarTexts } from './inputs';
+import { checkOutFolder } from './out-folder';
 import { readInputBytes, ReadTimeout, withinTime } from './read-input';
 import { runFingerprint } from './run-manifest';
 
@@ -37,9 +39,28 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const err = (line: string): void => void process.stderr.write(line + '\n');
+  if (args.out !== null) {
+    // Before the model loads: a folder that cannot take the results is said at once.
+    const refused = await checkOutFolder(args.out);
+    if (refused) {
+      err(`saemi analyze: --out: ${refused}`);
+      return 2;
+    }
+  }
 
-  const useModel = args.options.method === 'model';
-  if (!useModel) {
+  if (args.labelsIn !== null) {
+    const isFolder = await stat(args.labelsIn).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isFolder) {
+      err(`saemi analyze: --labels-in: ${args.labelsIn} is not a folder`);
+      return 2;
+    }
+    if (args.modelPath) err('warning: --model is ignored with --labels-in (the labels given are measured)');
+  }
+  const useModel = args.options.method === 'model' && args.labelsIn === null;
+  if (!useModel && args.labelsIn === null) {
     if (args.modelPath) err('warning: --model is ignored with --method threshold');
     for (const [on, flag] of [
       [args.options.thorough, '--thorough'],
@@ -51,6 +72,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     options: args.options,
     model: useModel ? { path: args.modelPath, backend: args.backend, threads: args.threads } : null,
     withLabels: args.out !== null,
+    withRois: args.rois,
   });
   let output: IncrementalOutput | null = null;
   try {
@@ -73,12 +95,14 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
     let earlier: EarlierRun | null = null;
     const done = new Set<number>();
     if (args.out) {
-      const fingerprint = runFingerprint(args.options, ready.model);
+      const fingerprint = runFingerprint(args.options, ready.model, args.labelsIn);
       try {
         if (args.resume) {
           earlier = await inspectEarlierRun(args.out, fingerprint);
-          if (earlier) await matchEarlier(earlier, files, done, args.imageTimeout);
-          else err(`nothing to resume in ${args.out}: starting afresh`);
+          if (earlier) {
+            await matchEarlier(earlier, files, done, args.imageTimeout, args.labelsIn);
+            keepEarlierStems(earlier, files, done);
+          } else err(`nothing to resume in ${args.out}: starting afresh`);
         }
         output = earlier
           ? await IncrementalOutput.continueRun(args.out, earlier)
@@ -111,9 +135,13 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
         await host.start();
         const t0 = performance.now();
         const { bytes, sidecarTexts } = await readInput(f.path, limitMs);
-        sha256 = createHash('sha256').update(bytes).digest('hex');
+        const labels = args.labelsIn ? await readGivenLabels(args.labelsIn, f, limitMs) : undefined;
+        const hash = createHash('sha256').update(bytes);
+        // --resume must notice an edited label image as much as an edited micrograph.
+        if (labels) hash.update(labels.bytes);
+        sha256 = hash.digest('hex');
         const left = limitMs > 0 ? Math.max(1, limitMs - (performance.now() - t0)) : 0;
-        fin = await host.analyze({ name: f.name, bytes, sidecarTexts }, left, args.imageTimeout);
+        fin = await host.analyze({ name: f.name, bytes, sidecarTexts, labels }, left, args.imageTimeout);
       } catch (e) {
         failed++;
         err(`${tag}: error: ${failure(e, args.imageTimeout)}`);
@@ -121,11 +149,11 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       }
       if (output) {
         try {
-          await output.add(fin, { path: path.resolve(f.path), sha256 });
+          await output.add(fin, { path: path.resolve(f.path), sha256, stem: f.stem });
         } catch (e) {
           failed++;
           if (e instanceof LabelNotWritten) {
-            err(`${tag}: error: label image not written: ${e.message}`);
+            err(`${tag}: error: label image or ROI set not written: ${e.message}`);
             continue;
           }
           err(`error: ${oneLine(e)}; stopping (what was written so far is complete: rerun with --resume)`);
@@ -179,9 +207,10 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
  */
 async function matchEarlier(
   earlier: EarlierRun,
-  files: { path: string; name: string }[],
+  files: InputFile[],
   done: Set<number>,
   timeoutS: number,
+  labelsIn: string | null,
 ): Promise<void> {
   const byPath = new Map(earlier.images.map((i) => [i.entry.path, i.entry]));
   const names = new Map(earlier.images.map((i) => [i.entry.name, i.entry.path]));
@@ -192,7 +221,12 @@ async function matchEarlier(
       let sha: string;
       try {
         const { bytes } = await readInput(f.path, timeoutS * 1000, false);
-        sha = createHash('sha256').update(bytes).digest('hex');
+        const hash = createHash('sha256').update(bytes);
+        if (labelsIn) {
+          f.stem = entry.stem ?? outputStem(entry.name);
+          hash.update((await readGivenLabels(labelsIn, f, timeoutS * 1000)).bytes);
+        }
+        sha = hash.digest('hex');
       } catch (e) {
         throw new ResumeRefused(
           `${f.path}, finished in the earlier run, cannot be read now: ${failure(e, timeoutS)}`,
@@ -209,6 +243,46 @@ async function matchEarlier(
       );
     }
   }
+}
+
+/**
+ * The stems of a resumed batch: kept images keep the ones the earlier run wrote their files under, and the
+ * others are chosen as a fresh run would, never taking one of those.
+ */
+function keepEarlierStems(earlier: EarlierRun, files: InputFile[], done: Set<number>): void {
+  const byPath = new Map(earlier.images.map((i) => [i.entry.path, i.entry]));
+  const reserved = earlier.images.map((i) => i.entry.stem ?? outputStem(i.entry.name));
+  const fresh = outputStems(
+    files.map((f) => f.name),
+    reserved,
+  );
+  files.forEach((f, k) => {
+    const entry = done.has(k) ? byPath.get(path.resolve(f.path)) : undefined;
+    f.stem = entry ? (entry.stem ?? outputStem(entry.name)) : fresh[k];
+  });
+}
+
+/** The label image given for `f` in `dir` (--labels-in): <stem>.png, .tif or .tiff, as the outputs name it. */
+async function readGivenLabels(
+  dir: string,
+  f: InputFile,
+  limitMs: number,
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const stems = [...new Set([f.stem, outputStem(f.name)])];
+  const tried: string[] = [];
+  for (const stem of stems)
+    for (const ext of ['.png', '.tif', '.tiff']) {
+      const p = path.join(dir, stem + ext);
+      tried.push(p);
+      const there = await stat(p).then(
+        (s) => s.isFile(),
+        () => false,
+      );
+      if (!there) continue;
+      const signal = limitMs > 0 ? AbortSignal.timeout(limitMs) : new AbortController().signal;
+      return { name: p, bytes: await readInputBytes(p, signal) };
+    }
+  throw new Error(`no label image for it in --labels-in (looked for ${tried.join(', ')})`);
 }
 
 /** The image's bytes and side-car texts within `limitMs` (0 = no limit). */

@@ -14,6 +14,10 @@ export interface AnalyzeArgs {
   backend: BackendChoice;
   threads: number | null;
   options: AnalysisOptions;
+  /** Folder of label images to measure instead of segmenting (<stem>.png/.tif per input). */
+  labelsIn: string | null;
+  /** Also write rois/<stem>.zip, an ImageJ ROI set per image. */
+  rois: boolean;
   /** Skip images an earlier run on the same --out finished (run manifest), append the rest. */
   resume: boolean;
   /** Seconds one image may take (read, decode, analyse, encode labels); 0 = no limit. */
@@ -38,6 +42,7 @@ const FLAGS = new Set([
   '--mixed-contrast',
   '--json',
   '--resume',
+  '--rois',
   '--help',
   '-h',
 ]);
@@ -55,6 +60,7 @@ const VALUED = new Set([
   '--backend',
   '--threads',
   '--image-timeout',
+  '--labels-in',
 ]);
 
 export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
@@ -180,6 +186,8 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     if (inputs.length === 0) throw new UsageError('no input images (saemi analyze INPUT... --out DIR)');
     if (out === null && !json)
       throw new UsageError('--out DIR is required (or --json for the summary on stdout)');
+    if (flags.has('--rois') && out === null)
+      throw new UsageError('--rois needs --out DIR (where rois/ goes)');
     if (resume && out === null) throw new UsageError('--resume needs --out DIR (the folder to resume)');
   }
   return {
@@ -190,6 +198,8 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     backend,
     threads,
     options,
+    rois: flags.has('--rois'),
+    labelsIn: values.get('--labels-in') ?? null,
     resume,
     imageTimeout,
     help,
@@ -201,7 +211,9 @@ export const ANALYZE_HELP = `Usage: saemi analyze INPUT... --out DIR [options]
 Analyse electron micrographs (PNG, JPEG, TIFF; files or folders, searched recursively) and write
   DIR/particles.csv      one row per particle (sizes in nm/um when the pixel size is known, else px)
   DIR/summary.csv        one row per image and a pooled row "*"
-  DIR/labels/<stem>.png  16-bit instance labels (0 = background, value = particle column)
+  DIR/labels/<stem>.png  16-bit instance labels (0 = background, value = particle column); stem = the
+                         image name without extension, or the whole name when two images share a stem
+  DIR/rois/<stem>.zip    with --rois: ImageJ ROI set (RoiSet.zip of polygon outlines, Fiji's ROI Manager)
   DIR/run-manifest.jsonl what --resume reads: one line per finished image
 Each image's rows are appended as soon as it is done, so an interrupted run keeps what it finished.
 A .txt file beside an image with the same stem (Hitachi/JEOL metadata) is read for the pixel size.
@@ -224,6 +236,9 @@ Options:
   --mixed-contrast         model method: keep detections brighter and darker than their surroundings
                            alike (default: the minority contrast is dropped as ground features)
   --banner auto|off|R0:R1  info-banner detection, or rows R0..R1-1 to exclude (default auto)
+  --labels-in DIR          measure the label images in DIR instead of segmenting: DIR/<stem>.png or .tif
+                           (16-bit, same size, 0 = background; an earlier run's labels/ folder works)
+  --rois                   also write each image's particles as an ImageJ ROI set, DIR/rois/<stem>.zip
   --json                   print the summary as JSON on stdout (--out then optional)
   --resume                 continue an interrupted run in the same --out: images it finished (same path,
                            same content) are kept, the rest analysed and appended; needs the same options

@@ -5,6 +5,7 @@
  */
 import type { ImageAnalysis } from '../core/types';
 import { particlesCsvRows, poolImage, summaryCsvRow, type PoolImage } from '../core/export/csv';
+import { encodeImagejRois } from '../core/export/imagej-roi';
 import { encodeLabelPng } from '../core/export/label-png';
 
 export interface FinishedImage {
@@ -19,18 +20,27 @@ export interface FinishedImage {
   warnings: string[];
   /** 16-bit label PNG, or null when no --out folder asked for it. */
   labelPng: Uint8Array | null;
+  /** ImageJ ROI set (RoiSet.zip), or null when --rois did not ask for it. */
+  roisZip: Uint8Array | null;
 }
 
-export function finishImage(a: ImageAnalysis, withLabels: boolean): FinishedImage {
+export function finishImage(a: ImageAnalysis, withLabels: boolean, withRois = false): FinishedImage {
   const rows = particlesCsvRows(a);
+  const rois = withRois ? encodeImagejRois(a.labels, a.particles) : null;
+  const warnings = [...a.warnings];
+  if (rois?.tooLarge.length)
+    warnings.push(
+      `${rois.tooLarge.length} particle(s) left out of the ROI set: too large for ImageJ's 16-bit ROI coordinates (particle ${rois.tooLarge.slice(0, 5).join(', ')})`,
+    );
   return {
     name: a.name,
     particlesBlock: rows.map((r) => r + '\n').join(''),
     summaryLine: summaryCsvRow(a) + '\n',
     pool: poolImage(a),
     progress: progressLine(a),
-    warnings: a.warnings,
+    warnings,
     labelPng: withLabels ? encodeLabelPng(a.labels, a.particles) : null,
+    roisZip: rois?.zip ?? null,
   };
 }
 

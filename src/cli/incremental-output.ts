@@ -18,7 +18,6 @@ import {
 } from '../core/export/csv';
 import type { FinishedImage } from './finished-image';
 import { oneLine } from './finished-image';
-import { outputStem } from './inputs';
 import {
   MANIFEST_FILE,
   fingerprintDifferences,
@@ -42,6 +41,8 @@ export class OutputBroken extends Error {}
 export interface EarlierImage {
   entry: ImageEntry;
   pool: PoolImage;
+  /** Its particles.csv rows and summary.csv row as written, when asked for (saemi merge). */
+  rows?: { particles: string; summary: string };
 }
 
 /** What an earlier run left in the folder, read without changing anything. */
@@ -50,6 +51,15 @@ export interface EarlierRun {
   images: EarlierImage[];
   /** summary.csv's rows of those images, the text after its header line. */
   summaryBody: string;
+  /** summary.csv after those rows: the pooled row of a run that finished, '' for one that was stopped. */
+  summaryTail: string;
+}
+
+export interface InspectOptions {
+  /** Keep each image's rows (EarlierImage.rows). */
+  rows?: boolean;
+  /** What to tell the user when the folder cannot be used. */
+  advice?: string;
 }
 
 const PARTICLES = 'particles.csv';
@@ -61,8 +71,12 @@ const SUMMARY_START = Buffer.from(SUMMARY_HEADER + '\n');
  * Reads the earlier run in `dir` for --resume: null when there is none (no manifest, no CSVs). Throws
  * ResumeRefused when its options differ from `now`, or when its files do not agree with its manifest.
  */
-export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promise<EarlierRun | null> {
-  const startAfresh = 'rerun without --resume to start afresh, or use another --out';
+export async function inspectEarlierRun(
+  dir: string,
+  now: RunFingerprint | null,
+  opts: InspectOptions = {},
+): Promise<EarlierRun | null> {
+  const startAfresh = opts.advice ?? 'rerun without --resume to start afresh, or use another --out';
   const manifestBytes = await readIfThere(path.join(dir, MANIFEST_FILE));
   if (!manifestBytes) {
     for (const f of [PARTICLES, SUMMARY])
@@ -78,12 +92,16 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
   } catch (e) {
     throw new ResumeRefused(`${path.join(dir, MANIFEST_FILE)}: ${oneLine(e)}; ${startAfresh}`);
   }
-  const diffs = fingerprintDifferences(manifest.header.fingerprint, now);
+  const diffs = now ? fingerprintDifferences(manifest.header.fingerprint, now) : [];
   if (diffs.length)
     throw new ResumeRefused(
       `the options differ from the earlier run in ${dir} (${diffs.join('; ')}); rerun with that run's options, or ${startAfresh}`,
     );
-  if (manifest.images.length === 0) return { manifest, images: [], summaryBody: '' };
+  if (manifest.images.length === 0) {
+    const s = await readIfThere(path.join(dir, SUMMARY));
+    const tail = s ? s.toString('utf8', manifest.header.summaryEnd) : '';
+    return { manifest, images: [], summaryBody: '', summaryTail: tail };
+  }
 
   const last = manifest.images[manifest.images.length - 1];
   const texts: Record<string, Buffer> = {};
@@ -104,8 +122,10 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
   let p0 = manifest.header.particlesEnd;
   let s0 = manifest.header.summaryEnd;
   for (const entry of manifest.images) {
-    const sRows = parseCsv(texts[SUMMARY].toString('utf8', s0, entry.summaryEnd));
-    const pRows = parseCsv(texts[PARTICLES].toString('utf8', p0, entry.particlesEnd));
+    const sText = texts[SUMMARY].toString('utf8', s0, entry.summaryEnd);
+    const pText = texts[PARTICLES].toString('utf8', p0, entry.particlesEnd);
+    const sRows = parseCsv(sText);
+    const pRows = parseCsv(pText);
     let pool: PoolImage;
     try {
       if (sRows.length !== 1 || sRows[0][0] !== entry.name)
@@ -114,12 +134,13 @@ export async function inspectEarlierRun(dir: string, now: RunFingerprint): Promi
     } catch (e) {
       throw new ResumeRefused(`${dir}: ${oneLine(e)}; ${startAfresh}`);
     }
-    images.push({ entry, pool });
+    images.push(opts.rows ? { entry, pool, rows: { particles: pText, summary: sText } } : { entry, pool });
     p0 = entry.particlesEnd;
     s0 = entry.summaryEnd;
   }
   const summaryBody = texts[SUMMARY].toString('utf8', manifest.header.summaryEnd, last.summaryEnd);
-  return { manifest, images, summaryBody };
+  const summaryTail = texts[SUMMARY].toString('utf8', last.summaryEnd);
+  return { manifest, images, summaryBody, summaryTail };
 }
 
 async function readIfThere(p: string): Promise<Buffer | null> {
@@ -192,8 +213,15 @@ export class IncrementalOutput {
    * Adds one finished image: label PNG, then its rows, then its manifest line. Throws LabelNotWritten (the
    * image is not added; the batch can go on) or OutputBroken (the folder cannot take more).
    */
-  async add(img: FinishedImage, source: { path: string; sha256: string }): Promise<void> {
-    const label = img.labelPng ? await this.startLabel(img.name, img.labelPng) : null;
+  async add(img: FinishedImage, source: { path: string; sha256: string; stem: string }): Promise<void> {
+    const label = img.labelPng ? await this.startFile('labels', source.stem + '.png', img.labelPng) : null;
+    let rois: Awaited<ReturnType<IncrementalOutput['startFile']>> | null = null;
+    try {
+      rois = img.roisZip ? await this.startFile('rois', source.stem + '.zip', img.roisZip) : null;
+    } catch (e) {
+      await label?.fh.close().catch(() => undefined);
+      throw e;
+    }
     const rows = Buffer.from(img.particlesBlock);
     const line = Buffer.from(img.summaryLine);
     const before = [this.particles.pos, this.summary.pos];
@@ -201,13 +229,19 @@ export class IncrementalOutput {
       await append(this.particles, rows);
       await append(this.summary, line);
       // The label's flush and the two CSVs' in one round: each fdatasync costs milliseconds.
-      await Promise.all([label && labelStep(label.fh.datasync()), sync(this.particles), sync(this.summary)]);
-      if (label) await labelStep(label.fh.close().then(() => rename(label.partial, label.target)));
+      await Promise.all([
+        ...[label, rois].map((f) => f && labelStep(f.fh.datasync())),
+        sync(this.particles),
+        sync(this.summary),
+      ]);
+      for (const f of [label, rois])
+        if (f) await labelStep(f.fh.close().then(() => rename(f.partial, f.target)));
       const entry: ImageEntry = {
         kind: 'image',
         name: img.name,
         path: source.path,
         sha256: source.sha256,
+        stem: source.stem,
         particles: img.particlesBlock.split('\n').length - 1,
         particlesEnd: this.particles.pos,
         summaryEnd: this.summary.pos,
@@ -223,23 +257,25 @@ export class IncrementalOutput {
         this.particles.fh.truncate(before[0]),
         this.summary.fh.truncate(before[1]),
         label?.fh.close(),
+        rois?.fh.close(),
       ]);
       throw e;
     }
   }
 
-  /** Writes the label PNG under a temporary name, renamed once the image's rows are flushed too. */
-  private async startLabel(
-    name: string,
-    png: Uint8Array,
+  /** Writes an image's file (label PNG, ROI set) under a temporary name, renamed once its rows are flushed too. */
+  private async startFile(
+    folder: string,
+    file: string,
+    bytes: Uint8Array,
   ): Promise<{ fh: FileHandle; partial: string; target: string }> {
-    const target = path.join(this.dir, 'labels', outputStem(name) + '.png');
+    const target = path.join(this.dir, folder, file);
     const partial = target + '.partial';
     let fh: FileHandle | null = null;
     try {
       await mkdir(path.dirname(target), { recursive: true });
       fh = await open(partial, 'w');
-      await fh.writeFile(png);
+      await fh.writeFile(bytes);
       return { fh, partial, target };
     } catch (e) {
       await fh?.close().catch(() => undefined);

@@ -7,11 +7,13 @@ import path from 'node:path';
 import { runAnalyzeCommand } from './analyze-command';
 import { ANALYZE_HELP } from './args';
 import { PACKAGE_ROOT } from './load-model';
+import { runMergeCommand } from './merge-command';
 
 const HELP = `saemi — Size Analysis of Electron Microscopy Images
 
 Usage:
   saemi analyze INPUT... --out DIR [options]   segment and measure particles (saemi analyze --help)
+  saemi merge RUN_DIR... --out DIR             pool the outputs of several analyze runs (saemi merge --help)
   saemi synth ...                              generate synthetic micrographs with exact masks (saemi synth --help)
   saemi --version
 
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (cmd === 'analyze' || cmd === 'analyse') return runAnalyzeCommand(rest);
+  if (cmd === 'merge') return runMergeCommand(rest);
   if (cmd === 'synth') {
     // Imported lazily: the synth command is its own module, and `analyze` must not depend on it.
     let mod: { runSynthCommand?: (args: string[]) => Promise<number> };

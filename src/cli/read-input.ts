@@ -9,8 +9,8 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Stats, Dirent } from 'node:fs';
 import { Socket } from 'node:net';
 
-/** Largest input taken from a pipe; a regular file is bounded by its size. */
-const MAX_PIPE_BYTES = 2 ** 31 - 1;
+/** Largest input, from a file or a pipe: one buffer of Node's, and far past any micrograph. */
+export const MAX_INPUT_BYTES = 2 ** 31 - 1;
 
 export class ReadTimeout extends Error {
   constructor() {
@@ -35,6 +35,9 @@ export async function readInputBytes(p: string, signal: AbortSignal): Promise<Ui
   const kind = specialKind(st);
   if (kind === 'FIFO') return readPipe(p, signal);
   if (kind !== null) throw new Error(`not a regular file (${kind})`);
+  // Refused before reading: its bytes would not fit one buffer, and an image that big is not one.
+  if (st.size > MAX_INPUT_BYTES)
+    throw new Error(`file is ${(st.size / 2 ** 30).toFixed(1)} GiB, over the 2 GiB input limit: not read`);
   return withinTime(
     readFile(p).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)),
     signal,
@@ -82,7 +85,7 @@ function readPipe(p: string, signal: AbortSignal): Promise<Uint8Array> {
       signal.addEventListener('abort', onAbort, { once: true });
       sock.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_PIPE_BYTES) finish(new Error('more than 2 GiB from a pipe: not an image'));
+        if (size > MAX_INPUT_BYTES) finish(new Error('more than 2 GiB from a pipe: not an image'));
         else chunks.push(c);
       });
       sock.on('end', () => finish(null));

@@ -5,6 +5,7 @@
  * the last such line, so rows of an image in flight when the process died never survive. JSON lines: a line
  * cut short by a kill is simply not there yet.
  */
+import path from 'node:path';
 import type { AnalysisOptions } from '../core/types';
 import type { ModelIdentity } from './analysis-host';
 
@@ -15,6 +16,8 @@ export interface RunFingerprint {
   options: AnalysisOptions;
   /** The model that segments (method model), by name, version and the sha256 of its weights. */
   model: { name: string; version: string; sha256: string } | null;
+  /** The --labels-in folder (absolute) whose label images are measured instead of segmenting; absent: none. */
+  labelsIn?: string | null;
 }
 
 export interface RunHeader {
@@ -33,6 +36,8 @@ export interface ImageEntry {
   /** Absolute path it was read from. */
   path: string;
   sha256: string;
+  /** Its outputs' stem (labels/<stem>.png); absent in manifests written before stems were unique. */
+  stem?: string;
   /** Rows it has in particles.csv. */
   particles: number;
   particlesEnd: number;
@@ -40,11 +45,16 @@ export interface ImageEntry {
   warnings: string[];
 }
 
-export function runFingerprint(options: AnalysisOptions, model: ModelIdentity | null): RunFingerprint {
+export function runFingerprint(
+  options: AnalysisOptions,
+  model: ModelIdentity | null,
+  labelsIn: string | null = null,
+): RunFingerprint {
   return {
     options,
+    labelsIn: labelsIn === null ? null : path.resolve(labelsIn),
     model:
-      options.method === 'model' && model
+      options.method === 'model' && model && labelsIn === null
         ? { name: model.name, version: model.version, sha256: model.sha256 }
         : null,
   };
@@ -66,18 +76,25 @@ const FLAG_OF: Record<string, string> = {
 };
 
 /** "--min-area: 20 then, 30 now", one per option that differs; empty when the runs are alike. */
-export function fingerprintDifferences(then: RunFingerprint, now: RunFingerprint): string[] {
+export function fingerprintDifferences(
+  then: RunFingerprint,
+  now: RunFingerprint,
+  words: [string, string] = ['then', 'now'],
+): string[] {
+  const [w0, w1] = words;
   const out: string[] = [];
   const a = then.options as unknown as Record<string, unknown>;
   const b = now.options as unknown as Record<string, unknown>;
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const x = JSON.stringify(a[k] ?? null);
     const y = JSON.stringify(b[k] ?? null);
-    if (x !== y) out.push(`${FLAG_OF[k] ?? k}: ${x} then, ${y} now`);
+    if (x !== y) out.push(`${FLAG_OF[k] ?? k}: ${x} ${w0}, ${y} ${w1}`);
   }
   const m = (f: RunFingerprint): string =>
     f.model ? `${f.model.name} ${f.model.version} (sha256 ${f.model.sha256.slice(0, 12)})` : 'none';
-  if (m(then) !== m(now)) out.push(`model: ${m(then)} then, ${m(now)} now`);
+  if (m(then) !== m(now)) out.push(`model: ${m(then)} ${w0}, ${m(now)} ${w1}`);
+  if ((then.labelsIn ?? null) !== (now.labelsIn ?? null))
+    out.push(`--labels-in: ${then.labelsIn ?? 'none'} ${w0}, ${now.labelsIn ?? 'none'} ${w1}`);
   return out;
 }
 

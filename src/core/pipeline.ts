@@ -7,6 +7,7 @@ import type { GreyF32, LabelImage } from './raster';
 import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
 import type { LoadedModel } from './segment/model';
 import { decodeImage } from './decode/index';
+import { readLabelImage } from './decode/label-image';
 import { percentileStretch, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
 import type { LineRecognizer } from './calibrate/label-ocr';
@@ -23,6 +24,11 @@ export interface AnalyzeInput {
   bytes: Uint8Array;
   /** Texts of side-car metadata files (e.g. Hitachi/JEOL .txt beside the image). */
   sidecarTexts?: string[];
+  /**
+   * A label image to measure instead of segmenting (16-bit PNG/TIFF, same size; see decode/label-image.ts),
+   * with its file name for messages.
+   */
+  labels?: { name: string; bytes: Uint8Array };
 }
 
 export interface AnalyzeHooks {
@@ -56,7 +62,7 @@ export async function analyzeImage(
   model: LoadedModel | null,
   hooks: AnalyzeHooks = {},
 ): Promise<ImageAnalysis> {
-  assertModelFor(options, model);
+  if (!input.labels) assertModelFor(options, model);
   const t0 = performance.now();
   const { onProgress, signal } = hooks;
   const check = (): void => {
@@ -96,7 +102,11 @@ export async function analyzeImage(
   check();
   let labels: LabelImage;
   const speckPx = speckSize(options.minAreaPx);
-  if (options.method === 'model' && model) {
+  if (input.labels) {
+    grey = null;
+    onProgress?.('segment', 0);
+    labels = readLabelImage(input.labels.bytes, input.labels.name, width, height);
+  } else if (options.method === 'model' && model) {
     const sc = model.sidecar;
     const { low, high } = sc.input.normalisation;
     onProgress?.('normalise', 0);
@@ -187,9 +197,11 @@ export async function analyzeImage(
     scaleBar: cal.scaleBar,
     labels,
     particles,
-    method: options.method,
+    method: input.labels ? 'labels' : options.method,
     modelName:
-      options.method === 'model' && model ? `${model.sidecar.name} ${model.sidecar.version}` : undefined,
+      !input.labels && options.method === 'model' && model
+        ? `${model.sidecar.name} ${model.sidecar.version}`
+        : undefined,
     seconds: (performance.now() - t0) / 1000,
     warnings,
   };

@@ -165,7 +165,8 @@ export interface ImageAnalysis {
   scaleBar?: ScaleBarReading;
   labels: LabelImage;
   particles: Particle[];
-  method: SegmentMethod;
+  /** How the labels came: segmented by a method, or given (a label image measured as it is). */
+  method: SegmentMethod | 'labels';
   modelName?: string;
   /** Wall-clock seconds of the analysis. */
   seconds: number;

@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { analyzeImage, remeasure } from '../core/pipeline';
+import { readLabelImage } from '../core/decode/label-image';
 import { createOrtBackend } from '../core/segment/ort-backend';
 import { browserRecognizer } from './ocr-engine';
 import { applyEdit, EditHistory } from '../core/edit';
@@ -211,6 +212,31 @@ function mapIntent(intent: EditIntent, m: Int32Array): EditIntent {
   }
 }
 
+/** The labels replaced wholesale, as one undoable edit (a session's saved edits, an imported label image). */
+function replaceWith(id: string, labels: Int32Array, options: AnalysisOptions): Promise<EditOutcome> {
+  const h = mustHold(id);
+  const data = h.editLabels.data;
+  if (labels.length !== data.length) throw new Error('edited labels do not match the image size');
+  // One diff over the changed pixels keeps the session's edits undoable like any other edit.
+  const idx: number[] = [];
+  for (let i = 0; i < data.length; i++) if (data[i] !== labels[i]) idx.push(i);
+  const indices = Uint32Array.from(idx);
+  const before = new Int32Array(indices.length);
+  const after = new Int32Array(indices.length);
+  let max = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
+  for (let k = 0; k < indices.length; k++) {
+    before[k] = data[indices[k]];
+    after[k] = labels[indices[k]];
+    data[indices[k]] = after[k];
+  }
+  const countBefore = h.editLabels.count;
+  h.editLabels.count = Math.max(max, countBefore);
+  h.history.push({ indices, before, after, countBefore, countAfter: h.editLabels.count });
+  measureAgain(h, options);
+  return outcome(id, true);
+}
+
 const api: AnalysisWorkerApi = {
   init,
 
@@ -300,27 +326,12 @@ const api: AnalysisWorkerApi = {
   },
 
   async replaceLabels(id, labels, options) {
-    const h = mustHold(id);
-    const data = h.editLabels.data;
-    if (labels.length !== data.length) throw new Error('edited labels do not match the image size');
-    // One diff over the changed pixels keeps the session's edits undoable like any other edit.
-    const idx: number[] = [];
-    for (let i = 0; i < data.length; i++) if (data[i] !== labels[i]) idx.push(i);
-    const indices = Uint32Array.from(idx);
-    const before = new Int32Array(indices.length);
-    const after = new Int32Array(indices.length);
-    let max = 0;
-    for (let i = 0; i < labels.length; i++) if (labels[i] > max) max = labels[i];
-    for (let k = 0; k < indices.length; k++) {
-      before[k] = data[indices[k]];
-      after[k] = labels[indices[k]];
-      data[indices[k]] = after[k];
-    }
-    const countBefore = h.editLabels.count;
-    h.editLabels.count = Math.max(max, countBefore);
-    h.history.push({ indices, before, after, countBefore, countAfter: h.editLabels.count });
-    measureAgain(h, options);
-    return outcome(id, true);
+    return replaceWith(id, labels, options);
+  },
+
+  async importLabels(id, file, options) {
+    const { width, height } = mustHold(id).editLabels;
+    return replaceWith(id, readLabelImage(file.bytes, file.name, width, height).data, options);
   },
 
   async overlayPng(id, mode) {

@@ -89,6 +89,15 @@ export interface AnalysisWorkerApi {
   remeasure(id: string, options: AnalysisOptions): Promise<EditOutcome>;
   /** Replaces the labels wholesale (session file with edits); becomes one undoable step. */
   replaceLabels(id: string, labels: Int32Array, options: AnalysisOptions): Promise<EditOutcome>;
+  /**
+   * Replaces the labels with a label image file (16-bit PNG/TIFF of the image's size, 0 = background), one
+   * undoable step; rejects with a one-line message naming the file when it is not one.
+   */
+  importLabels(
+    id: string,
+    file: { name: string; bytes: Uint8Array },
+    options: AnalysisOptions,
+  ): Promise<EditOutcome>;
   overlayPng(id: string, mode: 'outline' | 'filled'): Promise<Uint8Array>;
   /** The "try the demo" micrograph from the synthetic generator, PNG-encoded. */
   demoImage(): Promise<{ name: string; bytes: Uint8Array }>;

@@ -3,6 +3,7 @@
  * export module), the overlay PNG, and the session file; plus opening a session file again.
  */
 import { particlesCsv, summaryCsv } from '../../core/export/csv';
+import { encodeImagejRois } from '../../core/export/imagej-roi';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../core/types';
 import { batch, BatchItem, newItemId } from '../state/batch.svelte';
 import { calibration } from '../state/calibration.svelte';
@@ -38,6 +39,19 @@ export async function exportOverlay(item: BatchItem, mode: 'outline' | 'filled')
   const png = await overlayPng(item, mode);
   const base = item.name.slice(item.name.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '');
   if (png) download(png as Uint8Array<ArrayBuffer>, `${base}-overlay.png`, 'image/png');
+}
+
+/** The selected image's particles as an ImageJ ROI set (the CLI's --rois), named after the image. */
+export function exportImagejRois(item: BatchItem): void {
+  const a = item.analysis;
+  if (!a) return;
+  const set = encodeImagejRois(a.labels, a.particles);
+  const base = item.name.slice(item.name.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '');
+  download(set.zip as Uint8Array<ArrayBuffer>, `${base}-RoiSet.zip`, 'application/zip');
+  if (set.tooLarge.length)
+    ui.notify(
+      `${set.tooLarge.length} particle(s) too large for ImageJ's 16-bit ROI coordinates were left out`,
+    );
 }
 
 async function bytesOf(item: BatchItem): Promise<Uint8Array | undefined> {

@@ -545,6 +545,29 @@ export async function applySessionLabels(item: BatchItem, labels: Int32Array): P
   });
 }
 
+/**
+ * Measures a label image (16-bit PNG/TIFF from Fiji, Cellpose, a CLI run's labels/) instead of the image's own
+ * segmentation: one undoable edit. Returns the one-line reason when the file is not a fitting label image.
+ */
+export async function importLabelImage(item: BatchItem, file: File): Promise<string | null> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let problem: string | null = null;
+  await chained(async () => {
+    if (!(await ensureHeld(item))) return;
+    try {
+      const out = await client.api.importLabels(
+        item.id,
+        Comlink.transfer({ name: file.name, bytes }, [bytes.buffer]),
+        optionsFor(item),
+      );
+      applyOutcome(item, out, true);
+    } catch (e) {
+      problem = e instanceof Error ? e.message : String(e);
+    }
+  });
+  return problem;
+}
+
 /** Waits until no image is queued or being analysed (session import applies edits after this). */
 export async function idle(): Promise<void> {
   while (batch.busy || pumping) await new Promise((r) => setTimeout(r, 50));

@@ -14,6 +14,8 @@ function startsWith(b: Uint8Array, ascii: string, at = 0): boolean {
   return true;
 }
 
+const MIN_IMAGE_BYTES = 32;
+
 /** Names what a non-image file looks like, so the user sees "a PDF" rather than "unknown format". */
 export function describeNonImage(b: Uint8Array): string {
   const zeros = leadingZeros(b, 4096);
@@ -41,6 +43,10 @@ export function describeNonImage(b: Uint8Array): string {
     }
     return 'not an image (looks like a text file)';
   }
+  // Shorter than the smallest file of any format read here (a 1x1 PNG is 67 bytes): "unknown format"
+  // would send the user looking for a decoder.
+  if (b.length < MIN_IMAGE_BYTES)
+    return `not an image (${b.length} byte${b.length === 1 ? '' : 's'}, too short for any image format)`;
   return 'not an image (unknown format; expected PNG, JPEG, TIFF, DM3/DM4 or MRC)';
 }
 
