@@ -245,13 +245,14 @@ describe('--image-timeout', () => {
       '--out',
       path.join(dir, 'fifo'),
       ...ARGS,
+      // 2 s: the small images must finish well inside it on a busy 2-core machine too.
       '--image-timeout',
-      '1',
+      '2',
     ]);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^\[2\/3\] stuck\.png: error: timed out after 1 s while reading the file \(--image-timeout\): skipped$/m,
+      /^\[2\/3\] stuck\.png: error: timed out after 2 s while reading the file \(--image-timeout\): skipped$/m,
     );
     expect(r.stderr).toMatch(/^1 of 3 input\(s\) failed; 2 analysed$/m);
     expect(parseCsv(read('fifo', 'summary.csv')).map((row) => row[0])).toEqual([
@@ -269,7 +270,7 @@ describe('--image-timeout', () => {
   });
 
   it('an analysis that runs past the limit is stopped, and the next image is analysed', () => {
-    // 5000 x 5000 px of discs: several seconds of analysis here, far past a 1 s limit.
+    // 5000 x 5000 px of discs: 5-20 s of analysis on a 2-core machine, far past a 2 s limit.
     const big = path.join(dir, 'big.png');
     const side = 5000;
     const px = new Uint8Array(side * side).fill(200);
@@ -284,11 +285,11 @@ describe('--image-timeout', () => {
       path.join(dir, 'slow'),
       ...ARGS,
       '--image-timeout',
-      '1',
+      '2',
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /^\[1\/2\] big\.png: error: timed out after 1 s \(--image-timeout\): skipped, the analysis was stopped$/m,
+      /^\[1\/2\] big\.png: error: timed out after 2 s \(--image-timeout\): skipped, the analysis was stopped$/m,
     );
     expect(r.stderr).toMatch(new RegExp(`^\\[2/2\\] ${name(3)}: ${scene(3).length} particles,`, 'm'));
     expect(existsSync(path.join(dir, 'slow', 'labels', 'big.png'))).toBe(false);
