@@ -111,9 +111,10 @@ export interface EdgeProfile {
   /** Per row from the edge: fraction at the band level (tight and loose tolerance). */
   cover: Float32Array;
   coverLoose: Float32Array;
-  /** Fraction of the row at its own most common level, and that level. */
-  uniform: Float32Array;
-  rowLevel: Float32Array;
+  /** Fraction of the row at its own most common level, and that level (computed on first use: most rows are
+   * settled by their cover alone). */
+  uniform(i: number): number;
+  rowLevel(i: number): number;
   rowMean: Float32Array;
   /** Pixels at the level per row and column block (row-major, BLOCKS per row). */
   blockCount: Uint32Array;
@@ -180,40 +181,53 @@ export function edgeProfile(
   const limit = Math.min(H, maxRows + 12);
   const cover = new Float32Array(limit);
   const coverLoose = new Float32Array(limit);
-  const uniform = new Float32Array(limit);
-  const rowLevel = new Float32Array(limit);
+  const uniformRow = new Float32Array(limit).fill(-1);
+  const levelRow = new Float32Array(limit);
   const rowMean = new Float32Array(limit);
   const blockCount = new Uint32Array(limit * BLOCKS);
-  const rh = new Uint32Array(BINS);
-  const tolU = Math.max(tol, 0.03 * range);
+  const block = new Uint8Array(W);
+  for (let x = 0; x < W; x++) block[x] = Math.floor((x * BLOCKS) / W);
   for (let i = 0; i < limit; i++) {
     const o = rowAt(i) * W;
     let c = 0;
     let cl = 0;
     let ms = 0;
-    rh.fill(0);
     for (let x = 0; x < W; x++) {
       const v = data[o + x]!;
       const d = Math.abs(v - level);
       if (d <= tol) {
         c++;
-        blockCount[i * BLOCKS + Math.floor((x * BLOCKS) / W)]!++;
+        blockCount[i * BLOCKS + block[x]!]!++;
       }
       if (d <= tolLoose) cl++;
-      rh[bin(v)]!++;
       ms += v;
     }
     cover[i] = c / W;
     coverLoose[i] = cl / W;
     rowMean[i] = ms / W;
+  }
+  const rh = new Uint32Array(BINS);
+  const tolU = Math.max(tol, 0.03 * range);
+  const rowStats = (i: number): void => {
+    const o = rowAt(i) * W;
+    rh.fill(0);
+    for (let x = 0; x < W; x++) rh[bin(data[o + x]!)]!++;
     let rb = 0;
     for (let b = 1; b < BINS; b++) if (rh[b]! > rh[rb]!) rb = b;
     const centre = lo + ((rb + 0.5) / BINS) * range;
     let u = 0;
     for (let x = 0; x < W; x++) if (Math.abs(data[o + x]! - centre) <= tolU) u++;
-    uniform[i] = u / W;
-    rowLevel[i] = centre;
-  }
+    uniformRow[i] = u / W;
+    levelRow[i] = centre;
+  };
+  const uniform = (i: number): number => {
+    if (uniformRow[i]! < 0) rowStats(i);
+    return uniformRow[i]!;
+  };
+  const rowLevel = (i: number): number => {
+    if (uniformRow[i]! < 0) rowStats(i);
+    return levelRow[i]!;
+  };
   return { level, tol, cover, coverLoose, uniform, rowLevel, rowMean, blockCount };
 }
 
@@ -248,7 +262,7 @@ export function edgeBand(
       lastB = i;
       ruleRun = 0;
       strong = true;
-    } else if (uniform[i]! >= RULE_UNIFORM) {
+    } else if (uniform(i) >= RULE_UNIFORM) {
       ruleRun++;
       strong = true;
     }
@@ -293,7 +307,7 @@ function innerEdge(p: EdgeProfile, n: number, maxRows: number, range: number): n
     if (atLevel(p, j)) {
       lastB = j;
       weak = 0;
-    } else if ((coverLoose[j]! >= WEAK_COVER || uniform[j]! >= RULE_UNIFORM) && ++weak <= MAX_WEAK_ROWS)
+    } else if ((coverLoose[j]! >= WEAK_COVER || uniform(j) >= RULE_UNIFORM) && ++weak <= MAX_WEAK_ROWS)
       continue;
     else break;
   }
@@ -309,11 +323,11 @@ function rule(p: EdgeProfile, e: number, range: number): number {
   const limit = p.cover.length;
   const tolU = Math.max(p.tol, 0.03 * range);
   let t = e;
-  if (uniform[e]! >= RULE_UNIFORM) {
+  if (uniform(e) >= RULE_UNIFORM) {
     while (
       t + 1 < limit &&
-      uniform[t + 1]! >= RULE_UNIFORM &&
-      Math.abs(rowLevel[t + 1]! - rowLevel[e]!) <= tolU
+      uniform(t + 1) >= RULE_UNIFORM &&
+      Math.abs(rowLevel(t + 1) - rowLevel(e)) <= tolU
     ) {
       t++;
       if (t - e >= MAX_RULE_ROWS) return e;
@@ -327,8 +341,8 @@ function rule(p: EdgeProfile, e: number, range: number): number {
   micro /= m1 - m0;
   let steady = 0;
   for (let r = m0; r < m1; r++) steady = Math.max(steady, Math.abs(rowMean[r]! - micro));
-  if (uniform[e]! >= RULE_UNIFORM)
-    return Math.abs(rowLevel[t]! - micro) >= Math.max(RULE_CONTRAST * range, 3 * steady) ? t + 1 : e;
+  if (uniform(e) >= RULE_UNIFORM)
+    return Math.abs(rowLevel(t) - micro) >= Math.max(RULE_CONTRAST * range, 3 * steady) ? t + 1 : e;
   // A rule smeared by JPEG is not uniform; its mean still stands apart from the next rows, which agree.
   const a = rowMean[e + 1]!;
   const b = rowMean[e + 2]!;

@@ -61,24 +61,31 @@ export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = fals
   const range = hi - lo;
   if (!(range > 0)) return [];
   const thr = bright ? hi - 0.15 * range : lo + 0.15 * range;
-  const on = (v: number): boolean => (bright ? v >= thr : v <= thr);
+  // One comparison for both polarities: ink is on the `sign` side of the threshold.
+  const sign = bright ? 1 : -1;
+  const sthr = sign * thr;
+  const on = (v: number): boolean => sign * v >= sthr;
   const rw = r.x1 - r.x0;
   const minLen = Math.max(10, Math.round(rw * 0.015));
   const maxLen = Math.round(rw * 0.8);
   interface Open {
     starts: number[];
     ends: number[];
+    /** First run's ends: what later rows are matched against. */
     x0: number;
     x1: number;
     y0: number;
     y1: number;
-    seen: boolean;
   }
+  // Stacks of runs still growing, ordered by x0. Runs of a row come left to right at least minLen + 1 apart, so
+  // one sweep matches them: an open stack left of the current run can match no later run and is closed.
   let open: Open[] = [];
   const closed: Open[] = [];
+  const TOL = 3;
   for (let y = r.y0; y < r.y1; y++) {
     const o = y * W;
-    for (const op of open) op.seen = false;
+    const next: Open[] = [];
+    let j = 0;
     let x = r.x0;
     while (x < r.x1) {
       if (!on(data[o + x]!)) {
@@ -90,28 +97,33 @@ export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = fals
       const e = x - 1;
       const len = e - s + 1;
       if (len < minLen || len > maxLen) continue;
+      while (j < open.length && open[j]!.x0 < s - TOL) closed.push(open[j++]!);
       // Noise or a touching object can lengthen one row's run by a few pixels; the ends are medians over rows.
-      const match = open.find((op) => !op.seen && Math.abs(op.x0 - s) <= 3 && Math.abs(op.x1 - e) <= 3);
-      if (match) {
-        match.seen = true;
-        match.y1 = y;
-        match.starts.push(s);
-        match.ends.push(e);
-      } else open.push({ starts: [s], ends: [e], x0: s, x1: e, y0: y, y1: y, seen: true });
+      let k = j;
+      while (k < open.length && open[k]!.x0 <= s + TOL && Math.abs(open[k]!.x1 - e) > TOL) k++;
+      if (k < open.length && open[k]!.x0 <= s + TOL) {
+        while (j < k) closed.push(open[j++]!);
+        const m = open[j++]!;
+        m.y1 = y;
+        m.starts.push(s);
+        m.ends.push(e);
+        next.push(m);
+      } else next.push({ starts: [s], ends: [e], x0: s, x1: e, y0: y, y1: y });
     }
-    const still: Open[] = [];
-    for (const op of open) (op.seen ? still : closed).push(op);
-    open = still;
+    while (j < open.length) closed.push(open[j++]!);
+    open = next;
   }
   closed.push(...open);
-  for (const c of closed) {
-    c.x0 = median(c.starts);
-    c.x1 = median(c.ends);
-  }
   const out: BarCandidate[] = [];
   for (const c of closed) {
-    const len = c.x1 - c.x0 + 1;
     const t = c.y1 - c.y0 + 1;
+    // No bar is thicker than 40 rows: skip the medians for the (many) stacks of texture runs that are.
+    if (t > 40) continue;
+    if (c.starts.length > 1) {
+      c.x0 = median(c.starts);
+      c.x1 = median(c.ends);
+    }
+    const len = c.x1 - c.x0 + 1;
     if (t > Math.max(3, Math.min(40, len / (inBanner ? 1.5 : 4)))) continue;
     // Quiet rows above and below (ticks excepted near the ends).
     const margin = Math.max(2, Math.round(len * 0.12));
