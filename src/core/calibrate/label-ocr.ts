@@ -257,7 +257,7 @@ export function textBand(img: GreyU8, darkInk: boolean): [number, number] | null
  * a bar or micrograph detail above or below the label no longer competes with it, and small print gets the size
  * the engine reads best.
  */
-function lineView(crop: GreyU8, darkInk: boolean): GreyU8 | null {
+function lineView(crop: GreyU8, darkInk: boolean, frac: number): GreyU8 | null {
   const band = textBand(crop, darkInk);
   if (!band || band[1] - band[0] < 3) return null;
   const h = band[1] - band[0];
@@ -275,7 +275,7 @@ function lineView(crop: GreyU8, darkInk: boolean): GreyU8 | null {
     Math.max(1, Math.round(rows.width * s)),
     Math.max(1, Math.round(rows.height * s)),
   );
-  return padWith(cleanInk(big, darkInk, 0.35, false), PAD, 255);
+  return padWith(cleanInk(big, darkInk, frac, false), PAD, 255);
 }
 
 /**
@@ -283,11 +283,11 @@ function lineView(crop: GreyU8, darkInk: boolean): GreyU8 | null {
  * itself), twice as large, padded with its ground (border median, overall median) so letters touching the crop
  * edge are whole; and, upscaled to at least MIN_VIEW_HEIGHT px, each polarity's ink at the extreme level, plain
  * and cleaned of what is not letter-like; the main text line alone at a fixed height; the ink nearest the extreme
- * level. The set was chosen on the even half of the real label crops (bench/real-ocr.ts, by name): each view
- * there adds correct reads the others miss (the last four were candidates among top-hat, Sauvola, opened, median
- * filtered and rescaled views, which added none). The crops hold dark text only, so every ink view also has its
- * light-text twin, which real data bars (white on black) need. Views are read in this order until the vote is
- * decided, so the later ones cost only on hard crops.
+ * level, of the crop and of the line alone. The set was chosen on the even half of the real label crops
+ * (bench/real-ocr.ts, by name): each view there adds correct reads the others miss (the last three pairs won over
+ * top-hat, Sauvola, opened, dilated, eroded, median-filtered and other rescaled views, which added none). The
+ * crops hold dark text only, so every ink view also has its light-text twin, which real data bars (white on
+ * black) need. Views are read in this order until the vote is decided, so the later ones cost only on hard crops.
  */
 export function labelViews(crop: GreyU8): GreyU8[] {
   if (crop.width < 2 || crop.height < 2) return [];
@@ -304,11 +304,16 @@ export function labelViews(crop: GreyU8): GreyU8[] {
     views.push(padWith(cleanInk(big, darkInk, 0.5, true), PAD, 255));
   }
   for (const darkInk of [true, false]) {
-    const line = lineView(crop, darkInk);
+    const line = lineView(crop, darkInk, 0.35);
     if (line) views.push(line);
   }
-  // Ink close to the extreme level only: letters that touch a particle or a grain of nearly their own level.
+  // Ink close to the extreme level only: letters that touch a particle or a grain of nearly their own level; then
+  // the same for the text line alone.
   for (const darkInk of [true, false]) views.push(padWith(cleanInk(big, darkInk, 0.2, false), PAD, 255));
+  for (const darkInk of [true, false]) {
+    const line = lineView(crop, darkInk, 0.2);
+    if (line) views.push(line);
+  }
   return views;
 }
 
