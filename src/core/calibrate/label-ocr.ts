@@ -53,6 +53,8 @@ const PAD = 10;
 const LINE_HEIGHT = 48;
 /** Rows with at least this fraction of the peak row's ink belong to a text band. */
 const BAND_LEVEL = 0.15;
+/** Parsed views that, all agreeing, settle a crop. */
+const UNANIMOUS = 4;
 /** Weight of a reading whose value is a usual scale-bar value (1, 2, 2.5, 3, 4, 5 times a power of ten). */
 const USUAL_VALUE_WEIGHT = 2;
 
@@ -372,8 +374,13 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
   return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw };
 }
 
-/** True once no reading could overtake the leader with the views left (each adds at most one weighted vote). */
-function decided(tally: Map<string, { score: number }>, left: number): boolean {
+/**
+ * True once no reading could overtake the leader with the views left (each adds at most one weighted vote), or
+ * once UNANIMOUS views read the same and none read anything else: the later views are there for hard crops, and
+ * on the real crops (tune half) reading on past such agreement changed no result.
+ */
+function decided(tally: Map<string, { score: number; votes: number }>, left: number): boolean {
+  if (tally.size === 1 && tally.values().next().value!.votes >= UNANIMOUS) return true;
   let first = 0;
   let second = 0;
   for (const e of tally.values()) {
