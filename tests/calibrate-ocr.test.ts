@@ -48,7 +48,13 @@ function spec(i: number, style: Style, font: string, size: number, label: string
       return {
         ...common,
         banner: { height: 64, level: 20, textLevel: 235 },
-        bar: { ...bar, where: 'banner', polarity: 'white', labelPos: 'above', x: Math.min(430, 630 - lengthPx) },
+        bar: {
+          ...bar,
+          where: 'banner',
+          polarity: 'white',
+          labelPos: 'above',
+          x: Math.min(430, 630 - lengthPx),
+        },
       };
   }
 }
