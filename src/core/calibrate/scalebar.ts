@@ -53,11 +53,18 @@ function median(vals: number[]): number {
 /**
  * Candidate bars of one polarity in a region. `inBanner`: the region is an instrument's data bar, where bars are
  * often solid blocks (JEOL draws a 32 x 15 px block for "100nm"); in the micrograph only thin bars are taken, so a
- * particle is never mistaken for one.
+ * particle is never mistaken for one. `extremes`: the region's darkest and brightest values, when the caller
+ * already has them (both polarities share them).
  */
-export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = false): BarCandidate[] {
+export function findBars(
+  g: GreyF32,
+  r: Region,
+  bright: boolean,
+  inBanner = false,
+  extremes = regionExtremes(g, r),
+): BarCandidate[] {
   const { width: W, data } = g;
-  const { lo, hi } = regionExtremes(g, r);
+  const { lo, hi } = extremes;
   const range = hi - lo;
   if (!(range > 0)) return [];
   const thr = bright ? hi - 0.15 * range : lo + 0.15 * range;
@@ -307,7 +314,8 @@ export function findScaleBarCandidates(g: GreyF32, opts: ScaleBarOptions = {}): 
   let chosen: ScaleBarFind | null = null;
   const others: ScaleBarFind[] = [];
   for (const { r, inBanner } of regions) {
-    const cands = [...findBars(g, r, true, inBanner), ...findBars(g, r, false, inBanner)];
+    const ext = regionExtremes(g, r);
+    const cands = [...findBars(g, r, true, inBanner, ext), ...findBars(g, r, false, inBanner, ext)];
     // Longer bars first: labels and bars are usually the most prominent straight objects.
     cands.sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0));
     let unlabelled: ScaleBarFind | null = null;
