@@ -88,13 +88,10 @@ export interface BandCandidate {
 export function detectBanner(g: GreyF32, opts: BannerOptions = {}): ExcludedBand[] {
   const { width: W, height: H, data } = g;
   if (W < 32 || H < 32) return [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const range = new Float64Array([Infinity, -Infinity]);
+  for (let y = 0; y < H; y++) rowRange(data, y * W, W, range);
+  const lo = range[0]!;
+  const hi = range[1]!;
   if (!(hi > lo)) return [];
   const quantum = opts.integerValued ? 1 : 0;
   const out: ExcludedBand[] = [];
@@ -118,6 +115,56 @@ export interface EdgeProfile {
   rowMean: Float32Array;
   /** Pixels at the level per row and column block (row-major, BLOCKS per row). */
   blockCount: Uint32Array;
+}
+
+/*
+ * Per-row helpers: small functions called once per row, so the engine optimises them early; the first image a
+ * page analyses would otherwise be scanned in unoptimised code.
+ */
+
+/** Widens range [lo, hi] by the values of row data[o, o + W). */
+function rowRange(data: ArrayLike<number>, o: number, W: number, range: Float64Array): void {
+  let lo = range[0]!;
+  let hi = range[1]!;
+  for (let x = 0; x < W; x++) {
+    const v = data[o + x]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  range[0] = lo;
+  range[1] = hi;
+}
+
+/** Pixels of row data[o, o + W) within tol and tolLoose of level (the former also per column block, at
+ * blockCount[bo + block[x]]) and the row's sum, into acc. */
+function rowCover(
+  data: ArrayLike<number>,
+  o: number,
+  W: number,
+  level: number,
+  tol: number,
+  tolLoose: number,
+  block: Uint8Array,
+  blockCount: Uint32Array,
+  bo: number,
+  acc: Float64Array,
+): void {
+  let c = 0;
+  let cl = 0;
+  let ms = 0;
+  for (let x = 0; x < W; x++) {
+    const v = data[o + x]!;
+    const d = Math.abs(v - level);
+    if (d <= tol) {
+      c++;
+      blockCount[bo + block[x]!]!++;
+    }
+    if (d <= tolLoose) cl++;
+    ms += v;
+  }
+  acc[0] = c;
+  acc[1] = cl;
+  acc[2] = ms;
 }
 
 /** Row profile of the bottom (dir -1) or top (dir +1) edge region. */
@@ -187,24 +234,12 @@ export function edgeProfile(
   const blockCount = new Uint32Array(limit * BLOCKS);
   const block = new Uint8Array(W);
   for (let x = 0; x < W; x++) block[x] = Math.floor((x * BLOCKS) / W);
+  const acc = new Float64Array(3);
   for (let i = 0; i < limit; i++) {
-    const o = rowAt(i) * W;
-    let c = 0;
-    let cl = 0;
-    let ms = 0;
-    for (let x = 0; x < W; x++) {
-      const v = data[o + x]!;
-      const d = Math.abs(v - level);
-      if (d <= tol) {
-        c++;
-        blockCount[i * BLOCKS + block[x]!]!++;
-      }
-      if (d <= tolLoose) cl++;
-      ms += v;
-    }
-    cover[i] = c / W;
-    coverLoose[i] = cl / W;
-    rowMean[i] = ms / W;
+    rowCover(data, rowAt(i) * W, W, level, tol, tolLoose, block, blockCount, i * BLOCKS, acc);
+    cover[i] = acc[0]! / W;
+    coverLoose[i] = acc[1]! / W;
+    rowMean[i] = acc[2]! / W;
   }
   const rh = new Uint32Array(BINS);
   const tolU = Math.max(tol, 0.03 * range);

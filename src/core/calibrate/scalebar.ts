@@ -89,21 +89,14 @@ export function findBars(
   let open: Open[] = [];
   const closed: Open[] = [];
   const TOL = 3;
+  const runs = new Int32Array(r.x1 - r.x0 + 2);
   for (let y = r.y0; y < r.y1; y++) {
-    const o = y * W;
     const next: Open[] = [];
     let j = 0;
-    let x = r.x0;
-    while (x < r.x1) {
-      if (!on(data[o + x]!)) {
-        x++;
-        continue;
-      }
-      const s = x;
-      while (x < r.x1 && on(data[o + x]!)) x++;
-      const e = x - 1;
-      const len = e - s + 1;
-      if (len < minLen || len > maxLen) continue;
+    const n = rowRuns(data, y * W, r.x0, r.x1, sign, sthr, minLen, maxLen, runs);
+    for (let q = 0; q < n; q += 2) {
+      const s = runs[q]!;
+      const e = runs[q + 1]!;
       while (j < open.length && open[j]!.x0 < s - TOL) closed.push(open[j++]!);
       // Noise or a touching object can lengthen one row's run by a few pixels; the ends are medians over rows.
       let k = j;
@@ -181,6 +174,40 @@ export function findBars(
     out.push({ x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1, bright, barLevel, bgLevel, tickUp, tickDown });
   }
   return out;
+}
+
+/**
+ * Runs of ink (sign * value >= sthr) in row data[o + x0 .. o + x1) with a length in [minLen, maxLen], written to
+ * `out` as start, end (inclusive) pairs; returns the number of entries. A small function called once per row, so
+ * the engine optimises it early: the first image a page analyses would otherwise scan in unoptimised code.
+ */
+function rowRuns(
+  data: ArrayLike<number>,
+  o: number,
+  x0: number,
+  x1: number,
+  sign: number,
+  sthr: number,
+  minLen: number,
+  maxLen: number,
+  out: Int32Array,
+): number {
+  let n = 0;
+  let x = x0;
+  while (x < x1) {
+    if (sign * data[o + x]! < sthr) {
+      x++;
+      continue;
+    }
+    const s = x;
+    while (x < x1 && sign * data[o + x]! >= sthr) x++;
+    const len = x - s;
+    if (len >= minLen && len <= maxLen) {
+      out[n++] = s;
+      out[n++] = x - 1;
+    }
+  }
+  return n;
 }
 
 /** End-to-end length at half level on the middle row, searching a few pixels beyond the detected run. */
