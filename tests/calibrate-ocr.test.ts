@@ -1,7 +1,7 @@
 /**
  * Scale bars labelled in real fonts (rendered from Debian's font packages: tests/fixtures/labels), in the styles
  * real files use — black bar on a light TEM ground with the label to its right, white bar on a dark micrograph,
- * a bar with end ticks on a drawn box, a bar inside a dark SEM data bar — half of them JPEG-compressed: the OCR
+ * a bar with end ticks on a drawn box, a bar inside a dark SEM data bar — each once as PNG and once JPEG-compressed: the OCR
  * engine (tesseract.js) must read value and unit on >= 95 % and the bar must measure within 1 px.
  */
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,13 @@ function spec(i: number, style: Style, font: string, size: number, label: string
       return {
         ...common,
         banner: { height: 64, level: 20, textLevel: 235 },
-        bar: { ...bar, where: 'banner', polarity: 'white', labelPos: 'above', x: 430 },
+        bar: {
+          ...bar,
+          where: 'banner',
+          polarity: 'white',
+          labelPos: 'above',
+          x: Math.min(430, 630 - lengthPx),
+        },
       };
   }
 }
@@ -68,18 +74,20 @@ function decodedOf(s: ReturnType<typeof makeScene>, asJpeg: boolean): DecodedIma
 describe('scale-bar labels in real fonts', () => {
   it('reads value and unit on >= 95 % of rendered bars, bar length within 1 px', async () => {
     const cases: { style: Style; font: string; size: number; label: string; jpeg: boolean }[] = [];
+    // Every font in every style, once as PNG and once JPEG-compressed, the label size alternating.
     let i = 0;
     for (const font of ATLAS_FONTS)
-      for (const style of STYLES) {
-        cases.push({
-          style,
-          font,
-          size: ATLAS_SIZES[i % ATLAS_SIZES.length]!,
-          label: ATLAS_TEXTS[(i * 5) % ATLAS_TEXTS.length]!,
-          jpeg: i % 2 === 1,
-        });
-        i++;
-      }
+      for (const style of STYLES)
+        for (const asJpeg of [false, true]) {
+          cases.push({
+            style,
+            font,
+            size: ATLAS_SIZES[(i + (i >> 1)) % ATLAS_SIZES.length]!,
+            label: ATLAS_TEXTS[(i * 5) % ATLAS_TEXTS.length]!,
+            jpeg: asJpeg,
+          });
+          i++;
+        }
     let read = 0;
     const failures: string[] = [];
     for (const [k, c] of cases.entries()) {
@@ -89,21 +97,18 @@ describe('scale-bar labels in real fonts', () => {
       const first = calibrate({ decoded, grey, options: { banner: 'auto', pixelSizeOverride: null } });
       const cal = await readBarLabel(grey, first, recognizer);
       const want = parseScaleLabel(c.label)!;
-      const bar = cal.scaleBar;
-      expect(bar, `${c.style} ${c.font}: bar found`).toBeDefined();
-      expect(
-        Math.abs(bar!.lengthPx - s.truth.bar!.lengthPx),
-        `${c.style} ${c.font}: bar length`,
-      ).toBeLessThanOrEqual(1);
+      const name = `${c.style} ${c.font} ${c.size}px "${c.label}"${c.jpeg ? ' jpeg' : ''}`;
+      // The bar is measured whether or not its label is read: on micrograph texture an unread bar is only a
+      // candidate (not reported), but it must still be found, first, and measured within a pixel.
+      const bar = cal.scaleBar ?? first.barCandidates[0]?.reading;
+      expect(bar, `${name}: bar found`).toBeDefined();
+      expect(Math.abs(bar!.lengthPx - s.truth.bar!.lengthPx), `${name}: bar length`).toBeLessThanOrEqual(1);
       if (bar!.value === want.value && bar!.unit === want.unit && cal.calibration.source === 'scale-bar')
         read++;
-      else
-        failures.push(
-          `${c.style} ${c.font} ${c.size}px "${c.label}"${c.jpeg ? ' jpeg' : ''}: ${bar!.text ?? '-'}`,
-        );
+      else failures.push(`${name}: ${bar!.text ?? '-'}`);
     }
     expect(read / cases.length, failures.join('\n')).toBeGreaterThanOrEqual(0.95);
-  }, 120_000);
+  }, 240_000);
 
   it('reads every label text of every font from a tight crop', async () => {
     let read = 0;

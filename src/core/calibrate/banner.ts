@@ -88,13 +88,10 @@ export interface BandCandidate {
 export function detectBanner(g: GreyF32, opts: BannerOptions = {}): ExcludedBand[] {
   const { width: W, height: H, data } = g;
   if (W < 32 || H < 32) return [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const range = new Float64Array([Infinity, -Infinity]);
+  for (let y = 0; y < H; y++) rowRange(data, y * W, W, range);
+  const lo = range[0]!;
+  const hi = range[1]!;
   if (!(hi > lo)) return [];
   const quantum = opts.integerValued ? 1 : 0;
   const out: ExcludedBand[] = [];
@@ -111,12 +108,63 @@ export interface EdgeProfile {
   /** Per row from the edge: fraction at the band level (tight and loose tolerance). */
   cover: Float32Array;
   coverLoose: Float32Array;
-  /** Fraction of the row at its own most common level, and that level. */
-  uniform: Float32Array;
-  rowLevel: Float32Array;
+  /** Fraction of the row at its own most common level, and that level (computed on first use: most rows are
+   * settled by their cover alone). */
+  uniform(i: number): number;
+  rowLevel(i: number): number;
   rowMean: Float32Array;
   /** Pixels at the level per row and column block (row-major, BLOCKS per row). */
   blockCount: Uint32Array;
+}
+
+/*
+ * Per-row helpers: small functions called once per row, so the engine optimises them early; the first image a
+ * page analyses would otherwise be scanned in unoptimised code.
+ */
+
+/** Widens range [lo, hi] by the values of row data[o, o + W). */
+function rowRange(data: ArrayLike<number>, o: number, W: number, range: Float64Array): void {
+  let lo = range[0]!;
+  let hi = range[1]!;
+  for (let x = 0; x < W; x++) {
+    const v = data[o + x]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  range[0] = lo;
+  range[1] = hi;
+}
+
+/** Pixels of row data[o, o + W) within tol and tolLoose of level (the former also per column block, at
+ * blockCount[bo + block[x]]) and the row's sum, into acc. */
+function rowCover(
+  data: ArrayLike<number>,
+  o: number,
+  W: number,
+  level: number,
+  tol: number,
+  tolLoose: number,
+  block: Uint8Array,
+  blockCount: Uint32Array,
+  bo: number,
+  acc: Float64Array,
+): void {
+  let c = 0;
+  let cl = 0;
+  let ms = 0;
+  for (let x = 0; x < W; x++) {
+    const v = data[o + x]!;
+    const d = Math.abs(v - level);
+    if (d <= tol) {
+      c++;
+      blockCount[bo + block[x]!]!++;
+    }
+    if (d <= tolLoose) cl++;
+    ms += v;
+  }
+  acc[0] = c;
+  acc[1] = cl;
+  acc[2] = ms;
 }
 
 /** Row profile of the bottom (dir -1) or top (dir +1) edge region. */
@@ -180,40 +228,41 @@ export function edgeProfile(
   const limit = Math.min(H, maxRows + 12);
   const cover = new Float32Array(limit);
   const coverLoose = new Float32Array(limit);
-  const uniform = new Float32Array(limit);
-  const rowLevel = new Float32Array(limit);
+  const uniformRow = new Float32Array(limit).fill(-1);
+  const levelRow = new Float32Array(limit);
   const rowMean = new Float32Array(limit);
   const blockCount = new Uint32Array(limit * BLOCKS);
+  const block = new Uint8Array(W);
+  for (let x = 0; x < W; x++) block[x] = Math.floor((x * BLOCKS) / W);
+  const acc = new Float64Array(3);
+  for (let i = 0; i < limit; i++) {
+    rowCover(data, rowAt(i) * W, W, level, tol, tolLoose, block, blockCount, i * BLOCKS, acc);
+    cover[i] = acc[0]! / W;
+    coverLoose[i] = acc[1]! / W;
+    rowMean[i] = acc[2]! / W;
+  }
   const rh = new Uint32Array(BINS);
   const tolU = Math.max(tol, 0.03 * range);
-  for (let i = 0; i < limit; i++) {
+  const rowStats = (i: number): void => {
     const o = rowAt(i) * W;
-    let c = 0;
-    let cl = 0;
-    let ms = 0;
     rh.fill(0);
-    for (let x = 0; x < W; x++) {
-      const v = data[o + x]!;
-      const d = Math.abs(v - level);
-      if (d <= tol) {
-        c++;
-        blockCount[i * BLOCKS + Math.floor((x * BLOCKS) / W)]!++;
-      }
-      if (d <= tolLoose) cl++;
-      rh[bin(v)]!++;
-      ms += v;
-    }
-    cover[i] = c / W;
-    coverLoose[i] = cl / W;
-    rowMean[i] = ms / W;
+    for (let x = 0; x < W; x++) rh[bin(data[o + x]!)]!++;
     let rb = 0;
     for (let b = 1; b < BINS; b++) if (rh[b]! > rh[rb]!) rb = b;
     const centre = lo + ((rb + 0.5) / BINS) * range;
     let u = 0;
     for (let x = 0; x < W; x++) if (Math.abs(data[o + x]! - centre) <= tolU) u++;
-    uniform[i] = u / W;
-    rowLevel[i] = centre;
-  }
+    uniformRow[i] = u / W;
+    levelRow[i] = centre;
+  };
+  const uniform = (i: number): number => {
+    if (uniformRow[i]! < 0) rowStats(i);
+    return uniformRow[i]!;
+  };
+  const rowLevel = (i: number): number => {
+    if (uniformRow[i]! < 0) rowStats(i);
+    return levelRow[i]!;
+  };
   return { level, tol, cover, coverLoose, uniform, rowLevel, rowMean, blockCount };
 }
 
@@ -248,7 +297,7 @@ export function edgeBand(
       lastB = i;
       ruleRun = 0;
       strong = true;
-    } else if (uniform[i]! >= RULE_UNIFORM) {
+    } else if (uniform(i) >= RULE_UNIFORM) {
       ruleRun++;
       strong = true;
     }
@@ -293,7 +342,7 @@ function innerEdge(p: EdgeProfile, n: number, maxRows: number, range: number): n
     if (atLevel(p, j)) {
       lastB = j;
       weak = 0;
-    } else if ((coverLoose[j]! >= WEAK_COVER || uniform[j]! >= RULE_UNIFORM) && ++weak <= MAX_WEAK_ROWS)
+    } else if ((coverLoose[j]! >= WEAK_COVER || uniform(j) >= RULE_UNIFORM) && ++weak <= MAX_WEAK_ROWS)
       continue;
     else break;
   }
@@ -309,11 +358,11 @@ function rule(p: EdgeProfile, e: number, range: number): number {
   const limit = p.cover.length;
   const tolU = Math.max(p.tol, 0.03 * range);
   let t = e;
-  if (uniform[e]! >= RULE_UNIFORM) {
+  if (uniform(e) >= RULE_UNIFORM) {
     while (
       t + 1 < limit &&
-      uniform[t + 1]! >= RULE_UNIFORM &&
-      Math.abs(rowLevel[t + 1]! - rowLevel[e]!) <= tolU
+      uniform(t + 1) >= RULE_UNIFORM &&
+      Math.abs(rowLevel(t + 1) - rowLevel(e)) <= tolU
     ) {
       t++;
       if (t - e >= MAX_RULE_ROWS) return e;
@@ -327,8 +376,8 @@ function rule(p: EdgeProfile, e: number, range: number): number {
   micro /= m1 - m0;
   let steady = 0;
   for (let r = m0; r < m1; r++) steady = Math.max(steady, Math.abs(rowMean[r]! - micro));
-  if (uniform[e]! >= RULE_UNIFORM)
-    return Math.abs(rowLevel[t]! - micro) >= Math.max(RULE_CONTRAST * range, 3 * steady) ? t + 1 : e;
+  if (uniform(e) >= RULE_UNIFORM)
+    return Math.abs(rowLevel(t) - micro) >= Math.max(RULE_CONTRAST * range, 3 * steady) ? t + 1 : e;
   // A rule smeared by JPEG is not uniform; its mean still stands apart from the next rows, which agree.
   const a = rowMean[e + 1]!;
   const b = rowMean[e + 2]!;

@@ -53,65 +53,77 @@ function median(vals: number[]): number {
 /**
  * Candidate bars of one polarity in a region. `inBanner`: the region is an instrument's data bar, where bars are
  * often solid blocks (JEOL draws a 32 x 15 px block for "100nm"); in the micrograph only thin bars are taken, so a
- * particle is never mistaken for one.
+ * particle is never mistaken for one. `extremes`: the region's darkest and brightest values, when the caller
+ * already has them (both polarities share them).
  */
-export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = false): BarCandidate[] {
+export function findBars(
+  g: GreyF32,
+  r: Region,
+  bright: boolean,
+  inBanner = false,
+  extremes = regionExtremes(g, r),
+): BarCandidate[] {
   const { width: W, data } = g;
-  const { lo, hi } = regionExtremes(g, r);
+  const { lo, hi } = extremes;
   const range = hi - lo;
   if (!(range > 0)) return [];
   const thr = bright ? hi - 0.15 * range : lo + 0.15 * range;
-  const on = (v: number): boolean => (bright ? v >= thr : v <= thr);
+  // One comparison for both polarities: ink is on the `sign` side of the threshold.
+  const sign = bright ? 1 : -1;
+  const sthr = sign * thr;
+  const on = (v: number): boolean => sign * v >= sthr;
   const rw = r.x1 - r.x0;
   const minLen = Math.max(10, Math.round(rw * 0.015));
   const maxLen = Math.round(rw * 0.8);
   interface Open {
     starts: number[];
     ends: number[];
+    /** First run's ends: what later rows are matched against. */
     x0: number;
     x1: number;
     y0: number;
     y1: number;
-    seen: boolean;
   }
+  // Stacks of runs still growing, ordered by x0. Runs of a row come left to right at least minLen + 1 apart, so
+  // one sweep matches them: an open stack left of the current run can match no later run and is closed.
   let open: Open[] = [];
   const closed: Open[] = [];
+  const TOL = 3;
+  const runs = new Int32Array(r.x1 - r.x0 + 2);
   for (let y = r.y0; y < r.y1; y++) {
-    const o = y * W;
-    for (const op of open) op.seen = false;
-    let x = r.x0;
-    while (x < r.x1) {
-      if (!on(data[o + x]!)) {
-        x++;
-        continue;
-      }
-      const s = x;
-      while (x < r.x1 && on(data[o + x]!)) x++;
-      const e = x - 1;
-      const len = e - s + 1;
-      if (len < minLen || len > maxLen) continue;
+    const next: Open[] = [];
+    let j = 0;
+    const n = rowRuns(data, y * W, r.x0, r.x1, sign, sthr, minLen, maxLen, runs);
+    for (let q = 0; q < n; q += 2) {
+      const s = runs[q]!;
+      const e = runs[q + 1]!;
+      while (j < open.length && open[j]!.x0 < s - TOL) closed.push(open[j++]!);
       // Noise or a touching object can lengthen one row's run by a few pixels; the ends are medians over rows.
-      const match = open.find((op) => !op.seen && Math.abs(op.x0 - s) <= 3 && Math.abs(op.x1 - e) <= 3);
-      if (match) {
-        match.seen = true;
-        match.y1 = y;
-        match.starts.push(s);
-        match.ends.push(e);
-      } else open.push({ starts: [s], ends: [e], x0: s, x1: e, y0: y, y1: y, seen: true });
+      let k = j;
+      while (k < open.length && open[k]!.x0 <= s + TOL && Math.abs(open[k]!.x1 - e) > TOL) k++;
+      if (k < open.length && open[k]!.x0 <= s + TOL) {
+        while (j < k) closed.push(open[j++]!);
+        const m = open[j++]!;
+        m.y1 = y;
+        m.starts.push(s);
+        m.ends.push(e);
+        next.push(m);
+      } else next.push({ starts: [s], ends: [e], x0: s, x1: e, y0: y, y1: y });
     }
-    const still: Open[] = [];
-    for (const op of open) (op.seen ? still : closed).push(op);
-    open = still;
+    while (j < open.length) closed.push(open[j++]!);
+    open = next;
   }
   closed.push(...open);
-  for (const c of closed) {
-    c.x0 = median(c.starts);
-    c.x1 = median(c.ends);
-  }
   const out: BarCandidate[] = [];
   for (const c of closed) {
-    const len = c.x1 - c.x0 + 1;
     const t = c.y1 - c.y0 + 1;
+    // No bar is thicker than 40 rows: skip the medians for the (many) stacks of texture runs that are.
+    if (t > 40) continue;
+    if (c.starts.length > 1) {
+      c.x0 = median(c.starts);
+      c.x1 = median(c.ends);
+    }
+    const len = c.x1 - c.x0 + 1;
     if (t > Math.max(3, Math.min(40, len / (inBanner ? 1.5 : 4)))) continue;
     // Quiet rows above and below (ticks excepted near the ends).
     const margin = Math.max(2, Math.round(len * 0.12));
@@ -162,6 +174,40 @@ export function findBars(g: GreyF32, r: Region, bright: boolean, inBanner = fals
     out.push({ x0: c.x0, x1: c.x1, y0: c.y0, y1: c.y1, bright, barLevel, bgLevel, tickUp, tickDown });
   }
   return out;
+}
+
+/**
+ * Runs of ink (sign * value >= sthr) in row data[o + x0 .. o + x1) with a length in [minLen, maxLen], written to
+ * `out` as start, end (inclusive) pairs; returns the number of entries. A small function called once per row, so
+ * the engine optimises it early: the first image a page analyses would otherwise scan in unoptimised code.
+ */
+function rowRuns(
+  data: ArrayLike<number>,
+  o: number,
+  x0: number,
+  x1: number,
+  sign: number,
+  sthr: number,
+  minLen: number,
+  maxLen: number,
+  out: Int32Array,
+): number {
+  let n = 0;
+  let x = x0;
+  while (x < x1) {
+    if (sign * data[o + x]! < sthr) {
+      x++;
+      continue;
+    }
+    const s = x;
+    while (x < x1 && sign * data[o + x]! >= sthr) x++;
+    const len = x - s;
+    if (len >= minLen && len <= maxLen) {
+      out[n++] = s;
+      out[n++] = x - 1;
+    }
+  }
+  return n;
 }
 
 /** End-to-end length at half level on the middle row, searching a few pixels beyond the detected run. */
@@ -295,7 +341,8 @@ export function findScaleBarCandidates(g: GreyF32, opts: ScaleBarOptions = {}): 
   let chosen: ScaleBarFind | null = null;
   const others: ScaleBarFind[] = [];
   for (const { r, inBanner } of regions) {
-    const cands = [...findBars(g, r, true, inBanner), ...findBars(g, r, false, inBanner)];
+    const ext = regionExtremes(g, r);
+    const cands = [...findBars(g, r, true, inBanner, ext), ...findBars(g, r, false, inBanner, ext)];
     // Longer bars first: labels and bars are usually the most prominent straight objects.
     cands.sort((a, b) => b.x1 - b.x0 - (a.x1 - a.x0));
     let unlabelled: ScaleBarFind | null = null;
