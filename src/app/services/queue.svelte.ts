@@ -281,12 +281,24 @@ async function runItem(item: BatchItem): Promise<void> {
   // Analysing again starts from the unedited result; the worker must not treat it as edited.
   item.edited = false;
   item.canUndo = item.canRedo = false;
+  // Page-side marks beside the worker's own (ms): reading the file, hashing it, the cache lookup.
+  const marks: Record<string, number> = {};
+  let t = performance.now();
+  const mark = (name: string): void => {
+    const now = performance.now();
+    marks[name] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
   try {
     const bytes = await readBytes(item);
+    mark('read');
     if (!item.fileHash) item.fileHash = await sha256Hex(bytes);
+    mark('hash');
     const key = currentKey(item) as string;
     item.cacheKey = key;
-    if (await restoreResult(item)) {
+    const restored = await restoreResult(item);
+    mark('lookup');
+    if (restored) {
       counters.cacheHits++;
       item.fromCache = true;
     } else {
@@ -308,6 +320,7 @@ async function runItem(item: BatchItem): Promise<void> {
               // Keep the bytes so a reload (or a settings change) can re-analyse without the original file.
               storeBytes: item.file !== null && !item.bytesStored,
               cacheKey: key,
+              withBitmap: ui.selectedImage === item.id,
             },
             [bytes.buffer],
           ),
@@ -321,6 +334,8 @@ async function runItem(item: BatchItem): Promise<void> {
       client.held.add(item.id);
       item.bytesStored = true;
       measured.set(item.id, optionsKey(options));
+      mark('call');
+      item.timings = { ...marks, ...res.timings };
       item.analysis = res.analysis;
       item.bitmap = res.bitmap;
       item.fromCache = false;
@@ -333,7 +348,8 @@ async function runItem(item: BatchItem): Promise<void> {
     item.edited = false;
     item.stale = false;
     item.canUndo = item.canRedo = false;
-    await delEdited(item.id);
+    // Not awaited: nothing that follows reads it, and IndexedDB keeps the order of writes.
+    void delEdited(item.id).catch(() => undefined);
     item.status = 'done';
     item.progress = 1;
     item.stage = '';
@@ -375,7 +391,11 @@ async function restoreResult(item: BatchItem): Promise<boolean> {
  */
 export async function ensureHeld(item: BatchItem): Promise<boolean> {
   if (item.status !== 'done' || !item.analysis) return false;
-  if (client.held.has(item.id) && item.bitmap) return true;
+  if (client.held.has(item.id)) {
+    // Analysed off screen: the worker makes the bitmap when the image is first shown.
+    item.bitmap ??= await client.api.bitmap(item.id);
+    if (item.bitmap) return true;
+  }
   return restoreResult(item);
 }
 

@@ -14,6 +14,8 @@ export interface SaemiDebug {
   readonly model: string | null;
   readonly crossOriginIsolated: boolean;
   counts(): Record<string, number>;
+  /** Per-stage ms of every image analysed in this visit (not restored from the cache). */
+  timings(): Record<string, number>[];
 }
 
 export function installTestHooks(): void {
@@ -38,6 +40,9 @@ export function installTestHooks(): void {
     },
     counts() {
       return Object.fromEntries(batch.done.map((i) => [i.name, i.count]));
+    },
+    timings() {
+      return batch.done.filter((i) => i.timings && !i.fromCache).map((i) => ({ ...i.timings }));
     },
   };
   (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;
