@@ -7,7 +7,7 @@
  * reported, never asserted.
  *
  *   npm run build && npx tsx bench/app-batch.ts [--images 10] [--runs 3] [--size 1024x768] [--port 4173]
- *   --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
+ *   --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
  *   --url URL measures an app already served elsewhere (no server started).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -82,7 +82,14 @@ try {
   const exe = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
   const browser = await chromium.launch({
     executablePath: exe,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      // --webgpu: let Chromium offer WebGPU (headless: a GPU when there is one, else SwiftShader's software one).
+      ...(argv.includes('--webgpu') ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan'] : []),
+    ],
   });
   const files = Array.from({ length: images }, (_, k) =>
     synthPng(`bench-${k}.png`, { seed: 5000 + k, width, height, modality: 'sem', medianDiameter: 26 }),
@@ -98,9 +105,15 @@ try {
     await page.goto(url);
     await page.waitForFunction(() => (window as unknown as { __saemi?: { ready: boolean } }).__saemi?.ready);
     const info = await page.evaluate(() => {
-      const s = (window as unknown as { __saemi: { backend: string; model: string } }).__saemi;
+      const s = (
+        window as unknown as {
+          __saemi: { backend: string; model: string; threads?: number; gpuNote?: string | null };
+        }
+      ).__saemi;
       return {
         backend: s.backend,
+        threads: s.threads,
+        gpuNote: s.gpuNote,
         model: s.model,
         isolated: self.crossOriginIsolated,
         cores: navigator.hardwareConcurrency,
@@ -108,6 +121,13 @@ try {
     });
     // A user takes a moment before the first drop; the app loads its lazy chunks in that idle time.
     await page.waitForTimeout(3000);
+    // onnxruntime's WASM threads are Emscripten pthread workers named em-pthread*: their count shows that the
+    // threaded build runs with more than the calling thread (it is the SIMD build: there is no other in 1.30).
+    const browserCdp = await browser.newBrowserCDPSession();
+    const targets = (await browserCdp.send('Target.getTargets')).targetInfos;
+    const pthreads = targets.filter((t) => t.type === 'worker' && t.title.startsWith('em-pthread')).length;
+    const wasm = targets.filter((t) => t.type === 'worker').map((t) => t.title);
+    await browserCdp.detach();
     let peakHeap = 0;
     const sampler = setInterval(() => {
       cdp
@@ -151,6 +171,8 @@ try {
         bench: 'app-batch',
         run: r,
         ...info,
+        pthreadWorkers: pthreads,
+        workers: wasm,
         width,
         height,
         images,

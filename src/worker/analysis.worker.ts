@@ -22,7 +22,8 @@ import type {
   InitResult,
   ProgressFn,
 } from './api';
-import { hasWebGpu, loadOrt, wasmThreads } from './ort-env';
+import { captureOrtLog, loadOrt, ortThreads, wasmThreads, webGpuAdapter } from './ort-env';
+import { parsePlacement } from './placement';
 import { previewBitmap, previewFromGrey } from './preview';
 import { StageClock } from './stage-clock';
 import { encodeOverlayPng } from '../core/export/overlay';
@@ -95,6 +96,8 @@ async function init(opts: InitOptions): Promise<InitResult> {
     backend: 'none',
     threads,
     crossOriginIsolated: self.crossOriginIsolated,
+    cpuNodes: 0,
+    gpuNote: null,
     model: null,
     modelError: null,
   };
@@ -121,21 +124,49 @@ async function init(opts: InitOptions): Promise<InitResult> {
   }
   const ort = await loadOrt();
   const attempts: string[][] = [];
-  if (opts.preferGpu && (await hasWebGpu())) attempts.push(['webgpu']);
+  // Why WebGPU is not what runs when it was asked for; the header shows it beside the backend in use.
+  let gpuNote: string | null = null;
+  if (opts.preferGpu) {
+    const gpu = await webGpuAdapter();
+    if ('adapter' in gpu) {
+      // ORT then runs on this adapter, the one checked here, not one it picks itself.
+      (ort.env.webgpu as { adapter: unknown }).adapter = gpu.adapter;
+      attempts.push(['webgpu']);
+    } else gpuNote = gpu.reason;
+  }
   attempts.push(['wasm']);
   let lastError = '';
   for (const eps of attempts) {
+    const gpu = eps[0] === 'webgpu';
     try {
-      const backend = await createOrtBackend(ort, bytes, sidecar, { executionProviders: eps, threads });
+      // A WebGPU session is created with onnxruntime's verbose log read, which says where each node went.
+      const { value: backend, lines } = await captureOrtLog(() =>
+        createOrtBackend(ort, bytes, sidecar, {
+          executionProviders: eps,
+          threads,
+          logSeverityLevel: gpu ? 0 : undefined,
+        }),
+      );
+      const placement = gpu ? parsePlacement(lines) : null;
+      const onGpu = placement ? (placement.nodes.JsExecutionProvider ?? 0) : null;
+      if (gpu && onGpu === 0) {
+        // Every node on the CPU provider: that is WASM, whatever the session was asked for.
+        await backend.dispose();
+        gpuNote = 'onnxruntime placed no node of the model on WebGPU';
+        continue;
+      }
       model = { sidecar, backend };
       return {
         ...base,
         backend: eps[0],
-        threads: eps[0] === 'wasm' ? threads : 0,
+        threads: gpu ? 0 : ortThreads(ort, threads),
+        cpuNodes: placement?.cpuCompute.length ?? 0,
+        gpuNote,
         model: { name: sidecar.name, version: sidecar.version, sha256: sidecar.sha256 },
       };
     } catch (e) {
       lastError = e instanceof Error ? e.message : String(e);
+      if (gpu) gpuNote = `WebGPU failed: ${lastError}`;
     }
   }
   return { ...base, modelError: `model could not be loaded: ${lastError}` };

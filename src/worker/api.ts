@@ -30,6 +30,10 @@ export interface InitResult {
   backend: string;
   threads: number;
   crossOriginIsolated: boolean;
+  /** WebGPU only: nodes (other than shape arithmetic) onnxruntime left on the CPU provider. */
+  cpuNodes: number;
+  /** Why WebGPU is not in use although it was preferred (no adapter, a software one, failed); else null. */
+  gpuNote: string | null;
   model: { name: string; version: string; sha256: string } | null;
   /** Why no model is loaded (missing bundled model, bad custom model); null when one is. */
   modelError: string | null;

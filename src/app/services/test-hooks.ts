@@ -11,6 +11,10 @@ export interface SaemiDebug {
   readonly cacheHits: number;
   readonly ready: boolean;
   readonly backend: string | null;
+  /** WASM threads onnxruntime runs with (0 on WebGPU). */
+  readonly threads: number | null;
+  /** Why WebGPU is not in use although preferred, or null. */
+  readonly gpuNote: string | null;
   readonly model: string | null;
   readonly crossOriginIsolated: boolean;
   counts(): Record<string, number>;
@@ -31,6 +35,12 @@ export function installTestHooks(): void {
     },
     get backend() {
       return engine.info?.backend ?? null;
+    },
+    get threads() {
+      return engine.info?.threads ?? null;
+    },
+    get gpuNote() {
+      return engine.info?.gpuNote ?? null;
     },
     get model() {
       return engine.info?.model ? `${engine.info.model.name}@${engine.info.model.version}` : null;
