@@ -272,6 +272,26 @@ async function readBytes(item: BatchItem): Promise<Uint8Array> {
   return stored;
 }
 
+/**
+ * The next queued image's bytes, read while the current one is in the worker, so the worker has its next image
+ * without waiting for the file read. Read once, used once; a WeakMap lets a removed item's read go.
+ */
+const readAhead = new WeakMap<BatchItem, Promise<Uint8Array>>();
+
+function readNextAhead(current: BatchItem): void {
+  const next = batch.items.find((i) => i.status === 'queued' && i !== current);
+  if (!next || readAhead.has(next)) return;
+  const p = readBytes(next);
+  p.catch(() => undefined); // the error is reported when that image's turn comes
+  readAhead.set(next, p);
+}
+
+function takeBytes(item: BatchItem): Promise<Uint8Array> {
+  const p = readAhead.get(item);
+  readAhead.delete(item);
+  return p ?? readBytes(item);
+}
+
 async function runItem(item: BatchItem): Promise<void> {
   running = item;
   item.status = 'analysing';
@@ -290,7 +310,7 @@ async function runItem(item: BatchItem): Promise<void> {
     t = now;
   };
   try {
-    const bytes = await readBytes(item);
+    const bytes = await takeBytes(item);
     mark('read');
     if (!item.fileHash) item.fileHash = await sha256Hex(bytes);
     mark('hash');
@@ -306,6 +326,7 @@ async function runItem(item: BatchItem): Promise<void> {
       if (client.ready) await client.ready;
       const options = optionsFor(item);
       counters.analyses++;
+      readNextAhead(item);
       const cancelled = new Promise<never>((_, reject) => (cancelCurrent = () => reject(new Cancelled())));
       const res = await Promise.race([
         client.api.analyze(
