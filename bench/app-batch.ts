@@ -7,7 +7,7 @@
  * reported, never asserted.
  *
  *   npm run build && npx tsx bench/app-batch.ts [--images 10] [--runs 3] [--size 1024x768] [--port 4173]
- *   --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
+ *   --method threshold runs the classical method (no network: the app's own per-image work alone); --raw prints every image's stage marks; --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
  *   --url URL measures an app already served elsewhere (no server started).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -54,7 +54,11 @@ async function waitForServer(u: string, ms: number): Promise<void> {
 async function watchRows(page: Page): Promise<void> {
   // A string, not a function: tsx's name helpers (__name) do not exist in the page.
   await page.evaluate(`(() => {
-    const b = (window.__bench = { t0: performance.now(), done: {} });
+    const b = (window.__bench = { t0: performance.now(), done: {}, longTaskMs: 0 });
+    // Time the page's main thread spent in tasks over 50 ms (rendering results, statistics, plots).
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) b.longTaskMs += e.duration;
+    }).observe({ type: 'longtask' });
     setInterval(() => {
       for (const r of document.querySelectorAll('[data-testid=batch-row][data-status=done]')) {
         const name = r.getAttribute('data-name') ?? '';
@@ -99,6 +103,12 @@ try {
   const stageRuns: Record<string, number[]> = {};
   for (let r = 0; r < runs; r++) {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    // --method threshold: the classical method, no network: what is left is the app's own per-image work.
+    const method = arg('--method', 'model');
+    if (method !== 'model')
+      await context.addInitScript(
+        `localStorage.setItem('saemi:settings:v1', JSON.stringify({ options: { method: '${method}' } }))`,
+      );
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -146,8 +156,8 @@ try {
       { timeout: 600_000, polling: 50 },
     );
     clearInterval(sampler);
-    const done = await page.evaluate(
-      () => (window as unknown as { __bench: { done: Record<string, number> } }).__bench.done,
+    const { done, longTaskMs } = await page.evaluate(
+      () => (window as unknown as { __bench: { done: Record<string, number>; longTaskMs: number } }).__bench,
     );
     const errors = await page.locator('[data-testid=batch-row][data-status=error]').count();
     // Per-stage marks the worker sent with each result (absent in builds before they existed).
@@ -155,6 +165,10 @@ try {
       const s = (window as unknown as { __saemi: { timings?: () => Record<string, number>[] } }).__saemi;
       return s.timings ? s.timings() : [];
     });
+    if (argv.includes('--raw')) {
+      for (const t of stages) console.log(JSON.stringify({ bench: 'app-batch', run: r, image: t }));
+      console.log(JSON.stringify({ bench: 'app-batch', run: r, doneAtMs: done }));
+    }
     const times = Object.values(done).sort((a, b) => a - b);
     const total = times[times.length - 1];
     perImage.push(total / images);
@@ -181,6 +195,7 @@ try {
         batchMs: r1(total),
         perImageMs: r1(total / images),
         peakPageHeapMB: r1(peakHeap / 2 ** 20),
+        pageLongTasksMs: r1(longTaskMs),
         stagesMedianMs: stageMedians,
       }),
     );
