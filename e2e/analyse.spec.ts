@@ -39,6 +39,11 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
       `${img.name}: found ${n}, truth ${img.truth}`,
     ).toBeLessThanOrEqual(0.05);
     total += n;
+    // Where the image's time went, per stage, from the worker's own marks.
+    await expect(row(page, img.name).getByTestId('row-timing')).toHaveAttribute(
+      'title',
+      /decode [\d.]+ ms .*calibrate [\d.]+ ms .*network [\d.]+ ms .*measure [\d.]+ ms .*total [\d.]+ ms/,
+    );
   }
 
   await page.getByTestId('tab-export').click();

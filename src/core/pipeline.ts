@@ -8,7 +8,7 @@ import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAna
 import type { LoadedModel } from './segment/model';
 import { decodeImage } from './decode/index';
 import { readLabelImage } from './decode/label-image';
-import { percentileStretch, toGrey } from './normalise';
+import { percentileStretch, stretchAndQuantise, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
 import type { LineRecognizer } from './calibrate/label-ocr';
 import { readBarLabel } from './calibrate/read-bar-label';
@@ -32,8 +32,16 @@ export interface AnalyzeInput {
 }
 
 export interface AnalyzeHooks {
-  /** Stage name ('decode', 'calibrate', 'segment', 'instances', 'measure', 'done') and 0..1 progress within it. */
+  /**
+   * Stage name ('decode', 'calibrate', 'normalise', 'segment', 'instances', 'contrast', 'measure', 'done') and
+   * 0..1 progress within it. A stage lasts until the next one starts, so the calls also time the stages.
+   */
   onProgress?: (stage: string, fraction: number) => void;
+  /**
+   * The decoded image as grey floats (source units), once, before calibration: the worker derives its display
+   * preview from it instead of decoding the file a second time. Read it there and then; it is not to be kept.
+   */
+  onGrey?: (grey: GreyF32) => void;
   /** Checked between stages and between tiles; the analysis rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
@@ -78,6 +86,7 @@ export async function analyzeImage(
   const meta = decoded.meta;
   const { width, height } = decoded.raster;
   let grey: GreyF32 | null = toGrey(decoded.raster);
+  hooks.onGrey?.(grey);
 
   check();
   onProgress?.('calibrate', 0);
@@ -110,15 +119,13 @@ export async function analyzeImage(
     const sc = model.sidecar;
     const { low, high } = sc.input.normalisation;
     onProgress?.('normalise', 0);
-    let norm: GreyF32 | null = percentileStretch(grey, low, high, valid);
-    grey = null;
     const contrastShare = options.mixedContrast ? undefined : sc.thresholds.contrastShare;
-    // A byte per pixel is plenty to tell brighter from darker, and a quarter of the float copy on big images.
-    let contrastGrey: Uint8ClampedArray | null = null;
-    if (contrastShare !== undefined) {
-      contrastGrey = new Uint8ClampedArray(norm.data.length);
-      for (let i = 0; i < contrastGrey.length; i++) contrastGrey[i] = norm.data[i] * 255;
-    }
+    // A byte per pixel is plenty to tell brighter from darker, and a quarter of the float copy on big images;
+    // written in the stretch's own pass.
+    const stretched = stretchAndQuantise(grey, low, high, valid, contrastShare !== undefined);
+    let norm: GreyF32 | null = stretched.norm;
+    let contrastGrey: Uint8ClampedArray | null = stretched.bytes;
+    grey = null;
     onProgress?.('segment', 0);
     // The step takes the normalised image over; a resampled second pass (rare) recomputes it from the bytes.
     const bytes = input.bytes;
@@ -140,6 +147,7 @@ export async function analyzeImage(
     warnings.push(...r.warnings);
     labels = r.labels;
     if (contrastGrey && contrastShare !== undefined) {
+      onProgress?.('contrast', 0);
       const c = dropOppositeContrast(labels, contrastGrey, contrastShare, blocked);
       contrastGrey = null;
       if (c.dropped > 0)

@@ -23,8 +23,10 @@ import type {
   InitResult,
   ProgressFn,
 } from './api';
-import { hasWebGpu, loadOrt, wasmThreads } from './ort-env';
-import { makePreview, previewBitmap } from './preview';
+import { captureOrtLog, loadOrt, ortThreads, wasmThreads, webGpuAdapter } from './ort-env';
+import { parsePlacement } from './placement';
+import { previewBitmap, previewFromGrey } from './preview';
+import { StageClock } from './stage-clock';
 import { encodeOverlayPng } from '../core/export/overlay';
 import { applyCalibration, cloneAnalysis } from './analysis-copy';
 import { DEMO_NAME, demoPng } from './demo';
@@ -62,6 +64,9 @@ const held = new Map<string, Held>();
 // One analysis at a time: inference already uses every core, interleaving would only thrash memory.
 let queue: Promise<unknown> = Promise.resolve();
 
+/** The pipeline's stage names as the timing details show them. */
+const CLOCK_STAGE: Record<string, string> = { segment: 'network', done: 'result' };
+
 function serial<T>(job: () => Promise<T>): Promise<T> {
   const next = queue.then(job, job);
   queue = next.catch(() => undefined);
@@ -96,6 +101,8 @@ async function init(opts: InitOptions): Promise<InitResult> {
     backend: 'none',
     threads,
     crossOriginIsolated: self.crossOriginIsolated,
+    cpuNodes: 0,
+    gpuNote: null,
     model: null,
     modelError: null,
   };
@@ -122,21 +129,49 @@ async function init(opts: InitOptions): Promise<InitResult> {
   }
   const ort = await loadOrt();
   const attempts: string[][] = [];
-  if (opts.preferGpu && (await hasWebGpu())) attempts.push(['webgpu']);
+  // Why WebGPU is not what runs when it was asked for; the header shows it beside the backend in use.
+  let gpuNote: string | null = null;
+  if (opts.preferGpu) {
+    const gpu = await webGpuAdapter();
+    if ('adapter' in gpu) {
+      // ORT then runs on this adapter, the one checked here, not one it picks itself.
+      (ort.env.webgpu as { adapter: unknown }).adapter = gpu.adapter;
+      attempts.push(['webgpu']);
+    } else gpuNote = gpu.reason;
+  }
   attempts.push(['wasm']);
   let lastError = '';
   for (const eps of attempts) {
+    const gpu = eps[0] === 'webgpu';
     try {
-      const backend = await createOrtBackend(ort, bytes, sidecar, { executionProviders: eps, threads });
+      // A WebGPU session is created with onnxruntime's verbose log read, which says where each node went.
+      const { value: backend, lines } = await captureOrtLog(() =>
+        createOrtBackend(ort, bytes, sidecar, {
+          executionProviders: eps,
+          threads,
+          logSeverityLevel: gpu ? 0 : undefined,
+        }),
+      );
+      const placement = gpu ? parsePlacement(lines) : null;
+      const onGpu = placement ? (placement.nodes.JsExecutionProvider ?? 0) : null;
+      if (gpu && onGpu === 0) {
+        // Every node on the CPU provider: that is WASM, whatever the session was asked for.
+        await backend.dispose();
+        gpuNote = 'onnxruntime placed no node of the model on WebGPU';
+        continue;
+      }
       model = { sidecar, backend };
       return {
         ...base,
         backend: eps[0],
-        threads: eps[0] === 'wasm' ? threads : 0,
+        threads: gpu ? 0 : ortThreads(ort, threads),
+        cpuNodes: placement?.cpuCompute.length ?? 0,
+        gpuNote,
         model: { name: sidecar.name, version: sidecar.version, sha256: sidecar.sha256 },
       };
     } catch (e) {
       lastError = e instanceof Error ? e.message : String(e);
+      if (gpu) gpuNote = `WebGPU failed: ${lastError}`;
     }
   }
   return { ...base, modelError: `model could not be loaded: ${lastError}` };
@@ -242,15 +277,17 @@ const api: AnalysisWorkerApi = {
 
   analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult> {
     return serial(async () => {
+      const clock = new StageClock();
       const options = { ...req.options };
       const warnings: string[] = [];
       if (options.method === 'model' && !model) {
         options.method = 'threshold';
         warnings.push('no segmentation model loaded: threshold method used');
       }
-      if (req.storeBytes) await putFileBytes(req.fileHash, req.bytes);
+      // Not awaited: the write only has to land, not to hold up the analysis (IndexedDB keeps its order).
+      if (req.storeBytes) void putFileBytes(req.fileHash, req.bytes).catch(() => undefined);
       onProgress?.('decoding', 0);
-      const grey = makePreview(req.bytes, req.name);
+      let grey: Grey8 | null = null;
       runs++;
       // Analysed without the manual pixel size, so the calibration the file itself gives is known (and kept when
       // the manual one is removed, or left alone by a batch calibration); the manual one is applied after.
@@ -258,19 +295,50 @@ const api: AnalysisWorkerApi = {
         { name: req.name, bytes: req.bytes, sidecarTexts: req.sidecarTexts },
         { ...options, pixelSizeOverride: null },
         options.method === 'model' ? model : null,
-        { onProgress: (stage, fraction) => onProgress?.(stage, fraction), ocr: browserRecognizer() },
+        {
+          onProgress: (stage, fraction) => {
+            clock.enter(CLOCK_STAGE[stage] ?? stage);
+            onProgress?.(stage, fraction);
+          },
+          // The preview comes from the pipeline's own decode, not a second one.
+          onGrey: (g) => {
+            clock.enter('preview');
+            grey = previewFromGrey(g);
+          },
+          ocr: browserRecognizer(),
+        },
       );
+      if (!grey) throw new Error(`${req.name}: no preview was made`);
+      const preview: Grey8 = grey;
       analysis.warnings = [...warnings, ...analysis.warnings];
       const autoCalibration = analysis.calibration;
-      const h = hold(applyCalibration(analysis, options, autoCalibration), autoCalibration, grey);
+      const h = hold(applyCalibration(analysis, options, autoCalibration), autoCalibration, preview);
       held.set(req.id, h);
-      // Cached here, not on the page: the structured clone of large labels would block the page.
-      await putPreview(req.cacheKey, grey);
-      await putResult(req.cacheKey, { analysis: h.analysis, autoCalibration, options });
-      const bitmap = await previewBitmap(grey);
       const out = cloneAnalysis(h.analysis);
-      return Comlink.transfer({ analysis: out, autoCalibration, bitmap }, [out.labels.data.buffer, bitmap]);
+      // Only the image on screen needs its bitmap now; the others get theirs when they are shown (bitmap()).
+      clock.enter('bitmap');
+      const bitmap = req.withBitmap ? await previewBitmap(preview) : null;
+      // Cached here, not on the page: the structured clone of large labels would block the page. The clone is
+      // taken now; the commit is not waited for, so the result goes back (and the next image starts) at once.
+      clock.enter('cache');
+      const stored = h.analysis;
+      void Promise.all([
+        putPreview(req.cacheKey, preview),
+        putResult(req.cacheKey, { analysis: stored, autoCalibration, options }),
+      ]).catch(() => undefined);
+      const timings = clock.finish();
+      return Comlink.transfer({ analysis: out, autoCalibration, bitmap, timings }, [
+        out.labels.data.buffer,
+        ...(bitmap ? [bitmap] : []),
+      ]);
     });
+  },
+
+  async bitmap(id) {
+    const h = held.get(id);
+    if (!h) return null;
+    const bitmap = await previewBitmap(h.grey);
+    return Comlink.transfer(bitmap, [bitmap]);
   },
 
   async adopt(id, cacheKey, edited) {

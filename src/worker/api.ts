@@ -5,6 +5,9 @@
 import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
 import type { ModelSidecar } from '../core/segment/model';
 import type { EditIntent } from '../core/edit';
+import type { StageTimes } from './stage-clock';
+
+export type { StageTimes };
 
 export type { EditIntent };
 
@@ -27,6 +30,10 @@ export interface InitResult {
   backend: string;
   threads: number;
   crossOriginIsolated: boolean;
+  /** WebGPU only: nodes (other than shape arithmetic) onnxruntime left on the CPU provider. */
+  cpuNodes: number;
+  /** Why WebGPU is not in use although it was preferred (no adapter, a software one, failed); else null. */
+  gpuNote: string | null;
   model: { name: string; version: string; sha256: string } | null;
   /** Why no model is loaded (missing bundled model, bad custom model); null when one is. */
   modelError: string | null;
@@ -46,13 +53,18 @@ export interface AnalyzeRequest {
   storeBytes: boolean;
   /** Where the worker caches the result (IndexedDB), off the page's thread. */
   cacheKey: string;
+  /** Make the display bitmap now (the image is on screen); else it is made when asked for (bitmap()). */
+  withBitmap?: boolean;
 }
 
 export interface AnalyzeResult {
   analysis: ImageAnalysis;
   /** Calibration the pipeline found (metadata, scale bar, none), before any manual override. */
   autoCalibration: Calibration;
-  bitmap: ImageBitmap;
+  /** Null unless the request asked for it (withBitmap). */
+  bitmap: ImageBitmap | null;
+  /** Wall-clock ms per stage in the worker (decode, preview, calibrate, normalise, network, ...; total). */
+  timings: StageTimes;
 }
 
 export interface Adopted {
@@ -81,6 +93,8 @@ export interface AnalysisWorkerApi {
    */
   adopt(id: string, cacheKey: string, edited: boolean): Promise<Adopted | null>;
   has(id: string): Promise<boolean>;
+  /** The display bitmap of an image the worker holds (null when it holds none by that id). */
+  bitmap(id: string): Promise<ImageBitmap | null>;
   /** Mask edits (and re-measures of edited images) are saved to IndexedDB by the worker as `edited:<id>`. */
   edit(id: string, intent: EditIntent, options: AnalysisOptions): Promise<EditOutcome>;
   undo(id: string, options: AnalysisOptions): Promise<EditOutcome>;

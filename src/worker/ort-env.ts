@@ -10,13 +10,54 @@ export type Ort = typeof import('onnxruntime-web');
 
 let ortPromise: Promise<Ort> | null = null;
 
+/**
+ * The WASM threads onnxruntime runs with: what was asked for, unless it is not cross-origin isolated (it then
+ * runs one and says so on the console) — read back from its settings after the first session.
+ */
+export function ortThreads(ort: Ort, asked: number): number {
+  const n = ort.env.wasm.numThreads;
+  if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return 1;
+  return typeof n === 'number' && n > 0 ? n : asked;
+}
+
 /** Threads: one per core when cross-origin isolated (SharedArrayBuffer available), else 1. */
 export function wasmThreads(): number {
   return self.crossOriginIsolated ? Math.max(1, navigator.hardwareConcurrency || 1) : 1;
 }
 
+/**
+ * onnxruntime's WASM module binds console.log/console.error once, when it loads, and prints its native log
+ * through them. Both are wrapped before that, so a session's log can be read (see captureOrtLog) instead of
+ * only printed.
+ */
+let tap: ((line: string) => void) | null = null;
+function installConsoleTap(): void {
+  for (const level of ['log', 'error', 'warn', 'info'] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      if (tap) tap(args.map(String).join(' '));
+      else original(...args);
+    };
+  }
+}
+
+/**
+ * Runs `fn` with onnxruntime's printed log collected (and kept off the console); returns its result and the
+ * lines.
+ */
+export async function captureOrtLog<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const lines: string[] = [];
+  tap = (line) => lines.push(line);
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    tap = null;
+  }
+}
+
 export function loadOrt(): Promise<Ort> {
   ortPromise ??= import('onnxruntime-web').then((ort) => {
+    installConsoleTap();
     // Absolute URLs: ORT resolves relative paths against its own chunk, which Vite places elsewhere.
     ort.env.wasm.wasmPaths = {
       mjs: new URL(jsepMjsUrl, self.location.href).href,
@@ -31,13 +72,27 @@ export function loadOrt(): Promise<Ort> {
   return ortPromise;
 }
 
-/** True when the browser offers a WebGPU adapter (navigator.gpu alone can exist without one). */
-export async function hasWebGpu(): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
+interface AdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; vendor?: string; architecture?: string };
+}
+
+/**
+ * The WebGPU adapter to run on, or why there is none. navigator.gpu alone can exist without an adapter, and a
+ * fallback adapter is a software rasteriser (SwiftShader) on the CPU: slower than WASM with SIMD and threads,
+ * so it is not used (and the header does not say WebGPU for it).
+ */
+export async function webGpuAdapter(): Promise<{ adapter: unknown } | { reason: string }> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }).gpu;
+  if (!gpu) return { reason: 'this browser has no WebGPU' };
+  let adapter: AdapterLike | null;
   try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { reason: `no WebGPU adapter (${e instanceof Error ? e.message : String(e)})` };
   }
+  if (!adapter) return { reason: 'no WebGPU adapter' };
+  if (adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter)
+    return { reason: 'the only WebGPU adapter is a software fallback' };
+  return { adapter };
 }

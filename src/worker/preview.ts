@@ -1,22 +1,24 @@
 /**
- * The micrograph as the page shows it: decoded, turned grey and contrast-stretched once in the worker,
- * kept as 8 bits per pixel (what the cache stores) and sent to the page as an ImageBitmap (transferred).
+ * The micrograph as the page shows it: the pipeline's grey image contrast-stretched once in the worker (no
+ * second decode), kept as 8 bits per pixel (what the cache stores and the overlay export draws on) and sent to
+ * the page as an ImageBitmap (transferred) no larger than a screen needs.
  */
-import { decodeImage } from '../core/decode/index';
-import { percentileStretch, toGrey } from '../core/normalise';
+import type { GreyF32 } from '../core/raster';
+import { stretchToBytes } from '../core/normalise';
 import type { Grey8 } from './api';
 
 /** Stretch limits for display: wide enough to look like the original, narrow enough to lift 16-bit data. */
 const LOW_PCT = 0.1;
 const HIGH_PCT = 99.9;
+/**
+ * Longest side of the bitmap the page draws (px). Larger images are drawn from a downscaled bitmap (the view
+ * scales it to the image's size): an 8192 x 8192 RGBA bitmap alone is 256 MB, and no screen shows that many
+ * pixels at once. The full-size 8-bit preview stays in the worker for the overlay export.
+ */
+export const MAX_BITMAP_SIDE = 4096;
 
-export function makePreview(bytes: Uint8Array, name: string): Grey8 {
-  const decoded = decodeImage(bytes, name);
-  const stretched = percentileStretch(toGrey(decoded.raster), LOW_PCT, HIGH_PCT);
-  const src = stretched.data;
-  const out = new Uint8Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = Math.round(src[i] * 255);
-  return { width: stretched.width, height: stretched.height, data: out };
+export function previewFromGrey(grey: GreyF32): Grey8 {
+  return { width: grey.width, height: grey.height, data: stretchToBytes(grey, LOW_PCT, HIGH_PCT) };
 }
 
 export function greyToRgba(grey: Grey8): Uint8ClampedArray<ArrayBuffer> {
@@ -32,6 +34,15 @@ export function greyToRgba(grey: Grey8): Uint8ClampedArray<ArrayBuffer> {
   return rgba;
 }
 
+/** Size of the bitmap for an image of w x h: the image's own, or scaled to fit MAX_BITMAP_SIDE. */
+export function bitmapSize(w: number, h: number): { width: number; height: number } {
+  const s = Math.min(1, MAX_BITMAP_SIDE / Math.max(w, h));
+  return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
+}
+
 export function previewBitmap(grey: Grey8): Promise<ImageBitmap> {
-  return createImageBitmap(new ImageData(greyToRgba(grey), grey.width, grey.height));
+  const image = new ImageData(greyToRgba(grey), grey.width, grey.height);
+  const { width, height } = bitmapSize(grey.width, grey.height);
+  if (width === grey.width && height === grey.height) return createImageBitmap(image);
+  return createImageBitmap(image, { resizeWidth: width, resizeHeight: height, resizeQuality: 'medium' });
 }

@@ -272,6 +272,26 @@ async function readBytes(item: BatchItem): Promise<Uint8Array> {
   return stored;
 }
 
+/**
+ * The next queued image's bytes, read while the current one is in the worker, so the worker has its next image
+ * without waiting for the file read. Read once, used once; a WeakMap lets a removed item's read go.
+ */
+const readAhead = new WeakMap<BatchItem, Promise<Uint8Array>>();
+
+function readNextAhead(current: BatchItem): void {
+  const next = batch.items.find((i) => i.status === 'queued' && i !== current);
+  if (!next || readAhead.has(next)) return;
+  const p = readBytes(next);
+  p.catch(() => undefined); // the error is reported when that image's turn comes
+  readAhead.set(next, p);
+}
+
+function takeBytes(item: BatchItem): Promise<Uint8Array> {
+  const p = readAhead.get(item);
+  readAhead.delete(item);
+  return p ?? readBytes(item);
+}
+
 async function runItem(item: BatchItem): Promise<void> {
   running = item;
   item.status = 'analysing';
@@ -281,12 +301,24 @@ async function runItem(item: BatchItem): Promise<void> {
   // Analysing again starts from the unedited result; the worker must not treat it as edited.
   item.edited = false;
   item.canUndo = item.canRedo = false;
+  // Page-side marks beside the worker's own (ms): reading the file, hashing it, the cache lookup.
+  const marks: Record<string, number> = {};
+  let t = performance.now();
+  const mark = (name: string): void => {
+    const now = performance.now();
+    marks[name] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
   try {
-    const bytes = await readBytes(item);
+    const bytes = await takeBytes(item);
+    mark('read');
     if (!item.fileHash) item.fileHash = await sha256Hex(bytes);
+    mark('hash');
     const key = currentKey(item) as string;
     item.cacheKey = key;
-    if (await restoreResult(item)) {
+    const restored = await restoreResult(item);
+    mark('lookup');
+    if (restored) {
       counters.cacheHits++;
       item.fromCache = true;
     } else {
@@ -294,6 +326,7 @@ async function runItem(item: BatchItem): Promise<void> {
       if (client.ready) await client.ready;
       const options = optionsFor(item);
       counters.analyses++;
+      readNextAhead(item);
       const cancelled = new Promise<never>((_, reject) => (cancelCurrent = () => reject(new Cancelled())));
       const res = await Promise.race([
         client.api.analyze(
@@ -308,6 +341,7 @@ async function runItem(item: BatchItem): Promise<void> {
               // Keep the bytes so a reload (or a settings change) can re-analyse without the original file.
               storeBytes: item.file !== null && !item.bytesStored,
               cacheKey: key,
+              withBitmap: ui.selectedImage === item.id,
             },
             [bytes.buffer],
           ),
@@ -321,6 +355,8 @@ async function runItem(item: BatchItem): Promise<void> {
       client.held.add(item.id);
       item.bytesStored = true;
       measured.set(item.id, optionsKey(options));
+      mark('call');
+      item.timings = { ...marks, ...res.timings };
       item.analysis = res.analysis;
       item.bitmap = res.bitmap;
       item.fromCache = false;
@@ -333,7 +369,8 @@ async function runItem(item: BatchItem): Promise<void> {
     item.edited = false;
     item.stale = false;
     item.canUndo = item.canRedo = false;
-    await delEdited(item.id);
+    // Not awaited: nothing that follows reads it, and IndexedDB keeps the order of writes.
+    void delEdited(item.id).catch(() => undefined);
     item.status = 'done';
     item.progress = 1;
     item.stage = '';
@@ -375,7 +412,11 @@ async function restoreResult(item: BatchItem): Promise<boolean> {
  */
 export async function ensureHeld(item: BatchItem): Promise<boolean> {
   if (item.status !== 'done' || !item.analysis) return false;
-  if (client.held.has(item.id) && item.bitmap) return true;
+  if (client.held.has(item.id)) {
+    // Analysed off screen: the worker makes the bitmap when the image is first shown.
+    item.bitmap ??= await client.api.bitmap(item.id);
+    if (item.bitmap) return true;
+  }
   return restoreResult(item);
 }
 

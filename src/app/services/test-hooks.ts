@@ -11,9 +11,15 @@ export interface SaemiDebug {
   readonly cacheHits: number;
   readonly ready: boolean;
   readonly backend: string | null;
+  /** WASM threads onnxruntime runs with (0 on WebGPU). */
+  readonly threads: number | null;
+  /** Why WebGPU is not in use although preferred, or null. */
+  readonly gpuNote: string | null;
   readonly model: string | null;
   readonly crossOriginIsolated: boolean;
   counts(): Record<string, number>;
+  /** Per-stage ms of every image analysed in this visit (not restored from the cache). */
+  timings(): Record<string, number>[];
 }
 
 export function installTestHooks(): void {
@@ -30,6 +36,12 @@ export function installTestHooks(): void {
     get backend() {
       return engine.info?.backend ?? null;
     },
+    get threads() {
+      return engine.info?.threads ?? null;
+    },
+    get gpuNote() {
+      return engine.info?.gpuNote ?? null;
+    },
     get model() {
       return engine.info?.model ? `${engine.info.model.name}@${engine.info.model.version}` : null;
     },
@@ -38,6 +50,9 @@ export function installTestHooks(): void {
     },
     counts() {
       return Object.fromEntries(batch.done.map((i) => [i.name, i.count]));
+    },
+    timings() {
+      return batch.done.filter((i) => i.timings && !i.fromCache).map((i) => ({ ...i.timings }));
     },
   };
   (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;

@@ -18,6 +18,8 @@ export class BatchItem {
   error = $state<string | null>(null);
   analysis = $state.raw<ImageAnalysis | null>(null);
   bitmap = $state.raw<ImageBitmap | null>(null);
+  /** Wall-clock ms per stage of the last analysis (page and worker marks), for the row's timing details. */
+  timings = $state.raw<Record<string, number> | null>(null);
   /** sha-256 of the file bytes (hex), known once read. */
   fileHash = $state<string | null>(null);
   /** Key of the cached, unedited result. */

@@ -11,7 +11,8 @@ class Engine {
   get backendLabel(): string {
     const i = this.info;
     if (!i) return 'starting…';
-    if (i.backend === 'webgpu') return 'WebGPU';
+    if (i.backend === 'webgpu')
+      return i.cpuNodes > 0 ? `WebGPU + WASM (${i.cpuNodes} node${i.cpuNodes === 1 ? '' : 's'})` : 'WebGPU';
     if (i.backend === 'wasm') return `WASM · ${i.threads} thread${i.threads === 1 ? '' : 's'}`;
     return 'no model · threshold only';
   }

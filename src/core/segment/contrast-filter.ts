@@ -9,7 +9,7 @@
  * 0.858 (a TEM image's large faint bright blobs outweighed its small dark particles).
  */
 import type { LabelImage } from '../raster';
-import { grow, relabelInPlace } from '../label';
+import { grow } from '../label';
 
 /** Width (px) of the ring of ground around each particle that its inside is compared with. */
 export const CONTRAST_RING_PX = 3;
@@ -120,7 +120,20 @@ export function dropOppositeContrast(
   let dropped = 0;
   for (let l = 1; l <= count; l++) if (sign[l] === -polarity) dropped++;
   if (dropped === 0) return { dropped, polarity };
-  for (let i = 0; i < n; i++) if (sign[data[i]] === -polarity) data[i] = 0;
-  relabelInPlace(labels);
+  // Dropping and renumbering in one pass: labels 1..n again in raster order of first pixels, as relabelInPlace.
+  const map = new Int32Array(count + 1);
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (v === 0) continue;
+    if (sign[v] === -polarity) {
+      data[i] = 0;
+      continue;
+    }
+    let m = map[v];
+    if (m === 0) m = map[v] = ++kept;
+    data[i] = m;
+  }
+  labels.count = kept;
   return { dropped, polarity };
 }

@@ -36,6 +36,8 @@ export interface OrtBackendOptions {
   threads?: number;
   /** Where onnxruntime-web finds its .wasm/.mjs files when a bundler moved them. */
   wasmPaths?: string | Record<string, string>;
+  /** The session's log severity (0 verbose .. 4 fatal); onnxruntime's default when unset. */
+  logSeverityLevel?: number;
 }
 
 /** onnxruntime-node reports a `node` version in env.versions, onnxruntime-web a `web` one. */
@@ -52,6 +54,7 @@ export async function createOrtBackend(
   const native = isNativeOrt(ort);
   const threads = opts.threads && opts.threads > 0 ? Math.floor(opts.threads) : undefined;
   const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all' };
+  if (opts.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = opts.logSeverityLevel;
   let providers = opts.executionProviders;
   if (native) {
     providers ??= ['cpu'];
