@@ -217,6 +217,24 @@ export function addFiles(files: File[]): void {
   setTimeout(pump, 0);
 }
 
+/**
+ * The same content added again (the same file twice, or a copy under another name) is not a second image: it
+ * would be analysed for nothing and counted twice in the pooled statistics. The later row leaves the batch,
+ * and the user is told which row already holds it. True when `item` was such a repeat.
+ */
+function dropIfRepeat(item: BatchItem): boolean {
+  if (!item.fileHash || !batch.byId(item.id)) return false;
+  const at = batch.items.indexOf(item);
+  const first = batch.items.find((o, k) => k < at && o.fileHash === item.fileHash);
+  if (!first) return false;
+  batch.remove(item.id);
+  if (ui.selectedImage === item.id) ui.selectedImage = first.id;
+  const as = first.name === item.name ? '' : ` as ${first.name}`;
+  ui.notify(`${item.name} is already in the batch${as}; not added again`);
+  persistBatch();
+  return true;
+}
+
 let stashing: Promise<void> = Promise.resolve();
 
 /**
@@ -230,8 +248,10 @@ function stashBytes(items: BatchItem[]): void {
       try {
         const bytes = new Uint8Array(await item.file.arrayBuffer());
         const hash = await sha256Hex(bytes);
-        await putFileBytes(hash, bytes);
         item.fileHash ??= hash;
+        // One being analysed is checked by the analysis itself.
+        if (item.status === 'queued' && dropIfRepeat(item)) continue;
+        await putFileBytes(hash, bytes);
         item.bytesStored = true;
         persistBatch();
       } catch {
@@ -284,6 +304,7 @@ async function runItem(item: BatchItem): Promise<void> {
   try {
     const bytes = await readBytes(item);
     if (!item.fileHash) item.fileHash = await sha256Hex(bytes);
+    if (dropIfRepeat(item)) return;
     const key = currentKey(item) as string;
     item.cacheKey = key;
     if (await restoreResult(item)) {
