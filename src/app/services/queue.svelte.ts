@@ -299,7 +299,7 @@ async function runItem(item: BatchItem): Promise<void> {
   item.progress = 0;
   item.error = null;
   // Analysing again starts from the unedited result; the worker must not treat it as edited.
-  item.edited = false;
+  item.edited = item.editedBase = false;
   item.canUndo = item.canRedo = false;
   try {
     const bytes = await readBytes(item);
@@ -377,6 +377,7 @@ async function restoreResult(item: BatchItem): Promise<boolean> {
   if (!item.cacheKey) return false;
   const got = await client.api.adopt(item.id, item.cacheKey, item.edited);
   if (!got) return false;
+  item.editedBase = item.edited;
   client.held.add(item.id);
   item.bitmap = got.bitmap;
   item.analysis = got.analysis;
@@ -458,7 +459,8 @@ function applyOutcome(item: BatchItem, out: EditOutcome, edited: boolean): void 
   item.canUndo = out.canUndo;
   item.canRedo = out.canRedo;
   measured.set(item.id, measurementKey(item));
-  if (edited) item.edited = true;
+  // Every step of the history changes pixels, so at its start the labels are the base state's again.
+  if (edited) item.edited = item.editedBase || out.canUndo;
   persistBatch();
 }
 

@@ -25,7 +25,13 @@ export class BatchItem {
   manual = $state<ManualCalibration | null>(null);
   /** Where the pipeline found the pixel size (before any manual one), once analysed. */
   autoSource = $state<CalibrationSource | null>(null);
+  /** The labels differ from the analysis' own: edits applied and not all undone. */
   edited = $state(false);
+  /**
+   * The state the undo history starts from is itself edited (restored from a saved edit, which has no
+   * history): undoing everything then still leaves an edited image.
+   */
+  editedBase = false;
   canUndo = $state(false);
   canRedo = $state(false);
   fromCache = $state(false);
