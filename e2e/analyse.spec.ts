@@ -18,9 +18,9 @@ import { COUNT_IMAGES } from './synthetic';
 
 /** The CLI contract (DESIGN.md), spelled out here so a drift in the exporter fails this test. */
 const PARTICLES_HEADER =
-  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit,area_unit,xy_unit,angle_unit';
 const SUMMARY_HEADER =
-  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds,note';
 
 const images = COUNT_IMAGES();
 
@@ -53,7 +53,7 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
     // particle ids are the label values, unique per image
     expect(new Set(mine.map((r) => r[1])).size).toBe(mine.length);
     for (const r of mine) {
-      expect(r).toHaveLength(15);
+      expect(r).toHaveLength(18);
       expect(Number(r[4])).toBeGreaterThan(0);
       expect(['0', '1']).toContain(r[13]);
     }
