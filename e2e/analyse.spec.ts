@@ -43,7 +43,8 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
 
   await page.getByTestId('tab-export').click();
   const particles = await downloadText(page, () => page.getByTestId('export-particles').click());
-  expect(particles.name).toBe('particles.csv');
+  // Named by what it holds: the batch's table, not one image's.
+  expect(particles.name).toBe('batch-3-images-particles.csv');
   const rows = parseCsv(particles.text.trimEnd());
   expect(rows[0].join(',')).toBe(PARTICLES_HEADER);
   expect(rows.length - 1).toBe(total);
@@ -60,6 +61,7 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
   }
 
   const summary = await downloadText(page, () => page.getByTestId('export-summary').click());
+  expect(summary.name).toBe('batch-3-images-summary.csv');
   const srows = parseCsv(summary.text.trimEnd());
   expect(srows[0].join(',')).toBe(SUMMARY_HEADER);
   expect(srows.map((r) => r[0])).toEqual(['image', ...images.map((i) => i.name), '*']);

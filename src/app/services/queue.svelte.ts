@@ -127,6 +127,7 @@ export function persistBatch(): void {
         size: i.size,
         status: i.status === 'analysing' ? 'queued' : i.status,
         error: i.error,
+        errorInFile: i.errorInFile,
         fileHash: i.fileHash,
         cacheKey: i.cacheKey,
         manual: i.manual ? { ...i.manual } : null,
@@ -153,6 +154,7 @@ export async function restoreBatch(): Promise<void> {
     item.manual = s.manual;
     item.sidecarTexts = s.sidecarTexts ?? [];
     item.error = s.error;
+    item.errorInFile = s.errorInFile ?? false;
     item.status = s.status === 'error' ? 'error' : 'queued';
     if (s.status === 'done') {
       const cached = !s.edited && s.cacheKey ? await getResult(s.cacheKey) : undefined;
@@ -298,6 +300,7 @@ async function runItem(item: BatchItem): Promise<void> {
   item.stage = 'reading';
   item.progress = 0;
   item.error = null;
+  item.errorInFile = false;
   // Analysing again starts from the unedited result; the worker must not treat it as edited.
   item.edited = item.editedBase = false;
   item.canUndo = item.canRedo = false;
@@ -361,6 +364,8 @@ async function runItem(item: BatchItem): Promise<void> {
   } catch (e) {
     item.status = 'error';
     item.error = e instanceof Cancelled ? 'cancelled' : message(e);
+    // Comlink carries an Error's name across from the worker.
+    item.errorInFile = e instanceof Error && e.name === 'InputError';
   } finally {
     cancelCurrent = null;
     running = null;

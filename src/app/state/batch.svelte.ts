@@ -15,6 +15,12 @@ export class BatchItem {
   stage = $state('');
   progress = $state(0);
   error = $state<string | null>(null);
+  /**
+   * The error lies in the file itself (core's InputError: not an image, an unsupported format, a broken
+   * stream): the same bytes fail the same way, so no retry is offered. Cancels, unreadable files and engine
+   * failures can be retried.
+   */
+  errorInFile = $state(false);
   analysis = $state.raw<ImageAnalysis | null>(null);
   bitmap = $state.raw<ImageBitmap | null>(null);
   /** sha-256 of the file bytes (hex), known once read. */
