@@ -20,23 +20,26 @@ async function canvasLuma(page: Page): Promise<number[]> {
 
 async function outlineContrast(page: Page): Promise<{ drawn: number; share: number; background: number }> {
   const mode = page.getByTestId('overlay-mode');
+  // Drawn once the frame after the change has run.
+  const drawn = () =>
+    page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await mode.selectOption('hidden');
-  await page.waitForTimeout(300);
+  await drawn();
   const plain = await canvasLuma(page);
   await mode.selectOption('outline');
-  await page.waitForTimeout(300);
+  await drawn();
   const shown = await canvasLuma(page);
   // The background level: the median of the image as shown without overlay (particles cover far less than half).
   const sorted = plain.filter((v) => v > 0).sort((a, b) => a - b);
   const background = sorted[Math.floor(sorted.length / 2)];
-  let drawn = 0;
+  let changed = 0;
   let contrasting = 0;
   for (let i = 0; i < plain.length; i++) {
     if (Math.abs(shown[i] - plain[i]) < 1 / 255) continue;
-    drawn++;
+    changed++;
     if (Math.abs(shown[i] - background) > 0.3) contrasting++;
   }
-  return { drawn, share: contrasting / Math.max(1, drawn), background };
+  return { drawn: changed, share: contrasting / Math.max(1, changed), background };
 }
 
 for (const [name, opts, bright] of [
