@@ -18,9 +18,9 @@ import { COUNT_IMAGES } from './synthetic';
 
 /** The CLI contract (DESIGN.md), spelled out here so a drift in the exporter fails this test. */
 const PARTICLES_HEADER =
-  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit,area_unit,xy_unit,angle_unit';
 const SUMMARY_HEADER =
-  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds,note';
 
 const images = COUNT_IMAGES();
 
@@ -48,7 +48,8 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
 
   await page.getByTestId('tab-export').click();
   const particles = await downloadText(page, () => page.getByTestId('export-particles').click());
-  expect(particles.name).toBe('particles.csv');
+  // Named by what it holds: the batch's table, not one image's.
+  expect(particles.name).toBe('batch-3-images-particles.csv');
   const rows = parseCsv(particles.text.trimEnd());
   expect(rows[0].join(',')).toBe(PARTICLES_HEADER);
   expect(rows.length - 1).toBe(total);
@@ -58,13 +59,14 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
     // particle ids are the label values, unique per image
     expect(new Set(mine.map((r) => r[1])).size).toBe(mine.length);
     for (const r of mine) {
-      expect(r).toHaveLength(15);
+      expect(r).toHaveLength(18);
       expect(Number(r[4])).toBeGreaterThan(0);
       expect(['0', '1']).toContain(r[13]);
     }
   }
 
   const summary = await downloadText(page, () => page.getByTestId('export-summary').click());
+  expect(summary.name).toBe('batch-3-images-summary.csv');
   const srows = parseCsv(summary.text.trimEnd());
   expect(srows[0].join(',')).toBe(SUMMARY_HEADER);
   expect(srows.map((r) => r[0])).toEqual(['image', ...images.map((i) => i.name), '*']);

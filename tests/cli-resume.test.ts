@@ -121,8 +121,8 @@ describe('incremental output and --resume', () => {
     expect(listed.length).toBeLessThan(N);
     expect(listed.slice(0, seen.length)).toEqual(seen);
     expect(listed).toEqual(Array.from({ length: listed.length }, (_, k) => name(k)));
-    for (const r of summary.slice(1)) expect(r).toHaveLength(14);
-    for (const r of particles.slice(1)) expect(r).toHaveLength(15);
+    for (const r of summary.slice(1)) expect(r).toHaveLength(15);
+    for (const r of particles.slice(1)) expect(r).toHaveLength(18);
     // The rows of each finished image are the uninterrupted run's rows.
     for (const img of listed)
       expect(particles.filter((r) => r[0] === img)).toEqual(fullRows.filter((r) => r[0] === img));

@@ -23,6 +23,7 @@ import { resizeBilinear } from '../src/core/resize';
 import { summarize } from '../src/core/stats';
 import type { Calibration, ImageAnalysis } from '../src/core/types';
 import { convertLength, metricValues, toUnits } from '../src/core/units';
+import { collectValues } from '../src/app/components/view/metrics';
 import { blank, disc, rect } from './helpers/draw';
 
 function analysis(name: string, calibration: Calibration, seconds = 0.5): ImageAnalysis {
@@ -73,10 +74,10 @@ describe('units', () => {
 describe('CSV', () => {
   it('writes the contract headers exactly', () => {
     expect(PARTICLES_HEADER).toBe(
-      'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit',
+      'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit,area_unit,xy_unit,angle_unit',
     );
     expect(SUMMARY_HEADER).toBe(
-      'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds',
+      'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds,note',
     );
   });
 
@@ -122,6 +123,8 @@ describe('CSV', () => {
         expect(Math.abs(Number(r[k]) - v)).toBeLessThanOrEqual(Math.abs(v) * 1e-5 + 1e-9);
       expect(r.touches_edge).toBe(p.touchesEdge ? '1' : '0');
       expect(r.unit).toBe(u.unit);
+      // Every column's unit is explicit: the centroid stays in pixels whatever `unit` says.
+      expect([r.area_unit, r.xy_unit, r.angle_unit]).toEqual([`${u.unit}^2`, 'px', 'deg']);
     });
   });
 
@@ -154,10 +157,29 @@ describe('CSV', () => {
     expect(Number(recs[2].seconds)).toBe(0.75);
   });
 
-  it('refuses to pool px with nm but still counts', () => {
-    const recs = parseCsvRecords(summaryCsv([analysis('a', NM), analysis('b', PX)]));
-    expect(recs[1]).toMatchObject({ unit: 'px', pixel_size: '', pixel_size_source: 'none' });
-    expect(recs[2]).toMatchObject({ image: '*', unit: '', count: '4', mean_ecd: '' });
+  it('pools px with nm as the app does: the uncalibrated images left out, and the note says so', () => {
+    const a = analysis('a', NM, 0.5);
+    const recs = parseCsvRecords(
+      summaryCsv([a, analysis('b', PX, 0.25), analysis('c', PX, 0.25), analysis('d', UM, 0.5)]),
+    );
+    expect(recs[1]).toMatchObject({ unit: 'px', pixel_size: '', pixel_size_source: 'none', note: '' });
+    const ecds = [...a.particles, ...a.particles].filter((p) => p.excluded === null).map((p) => p.ecd);
+    // a: 2.5 nm/px; d: 0.004 um/px = 4 nm/px; tie between nm and um goes to nm.
+    const pooled = summarize([...ecds.slice(0, 2).map((v) => v * 2.5), ...ecds.slice(2).map((v) => v * 4)]);
+    expect(recs[4]).toMatchObject({
+      image: '*',
+      unit: 'nm',
+      count: '4',
+      pixel_size: '',
+      pixel_size_source: '',
+      seconds: '1.5',
+      note: '2 of 4 images left out (no pixel size; px cannot be pooled with nm): b; c',
+    });
+    expect(Number(recs[4].median_ecd)).toBeCloseTo(pooled.median, 3);
+    // The app pools the same way (one rule, units.pooledUnit).
+    const app = collectValues([a, analysis('b', PX), analysis('c', PX), analysis('d', UM)], 'ecd');
+    expect(app.unit).toBe('nm');
+    expect(app.skipped).toEqual(['b', 'c']);
     const allPx = parseCsvRecords(summaryCsv([analysis('a', PX), analysis('b', PX)]));
     expect(allPx[2]).toMatchObject({ unit: 'px', count: '4', pixel_size_source: 'none' });
   });

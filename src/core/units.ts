@@ -46,6 +46,22 @@ export function metricValues(list: Particle[], cal: Calibration, metric: SizeMet
   return out;
 }
 
+/**
+ * The one unit a set of images is pooled in: the most common calibrated unit (nm on a tie), px only when no
+ * image is calibrated. Uncalibrated images cannot join calibrated ones (px and nm do not mix) and are left
+ * out of pooled size statistics; the app's views and summary.csv's pooled row both follow this.
+ */
+export function pooledUnit(units: readonly LengthUnit[]): LengthUnit {
+  let nm = 0;
+  let um = 0;
+  for (const u of units) {
+    if (u === 'nm') nm++;
+    else if (u === 'um') um++;
+  }
+  if (nm === 0 && um === 0) return 'px';
+  return um > nm ? 'um' : 'nm';
+}
+
 const NM_PER: Record<'nm' | 'um', number> = { nm: 1, um: 1000 };
 
 /** Converts a length between physical units; px converts only to px. */

@@ -35,6 +35,8 @@ export interface StoredItem {
   sidecarTexts: string[];
   /** Measurement options (min area, edges, pixel size) the shown result was measured with. */
   measuredKey?: string;
+  /** The error lies in the file itself (not an image, unsupported, broken): retrying cannot help. */
+  errorInFile?: boolean;
 }
 
 export interface StoredBatch {

@@ -27,18 +27,31 @@ import {
 } from './session';
 import { applySessionLabels, idle, overlayPng, persistBatch, pump, settingsChanged } from './queue.svelte';
 
+/** The image's file name without folder and extension. */
+function baseName(item: BatchItem): string {
+  return item.name.slice(item.name.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '');
+}
+
+/**
+ * Download names say what a table holds, so two downloads never both arrive as particles.csv: one image's
+ * tables are named after it, a batch's after its size ("batch-3-images-particles.csv").
+ */
+export function tableFileName(items: BatchItem[], table: 'particles' | 'summary'): string {
+  const what = items.length === 1 ? baseName(items[0]) : `batch-${items.length}-images`;
+  return `${what}-${table}.csv`;
+}
+
 export function exportParticlesCsv(items: BatchItem[] = batch.done): void {
-  download(particlesCsv(items.map((i) => i.analysis!)), 'particles.csv', 'text/csv');
+  download(particlesCsv(items.map((i) => i.analysis!)), tableFileName(items, 'particles'), 'text/csv');
 }
 
 export function exportSummaryCsv(items: BatchItem[] = batch.done): void {
-  download(summaryCsv(items.map((i) => i.analysis!)), 'summary.csv', 'text/csv');
+  download(summaryCsv(items.map((i) => i.analysis!)), tableFileName(items, 'summary'), 'text/csv');
 }
 
 export async function exportOverlay(item: BatchItem, mode: 'outline' | 'filled'): Promise<void> {
   const png = await overlayPng(item, mode);
-  const base = item.name.slice(item.name.lastIndexOf('/') + 1).replace(/\.[^.]+$/, '');
-  if (png) download(png as Uint8Array<ArrayBuffer>, `${base}-overlay.png`, 'image/png');
+  if (png) download(png as Uint8Array<ArrayBuffer>, `${baseName(item)}-overlay.png`, 'image/png');
 }
 
 /** The selected image's particles as an ImageJ ROI set (the CLI's --rois), named after the image. */

@@ -127,6 +127,7 @@ export function persistBatch(): void {
         size: i.size,
         status: i.status === 'analysing' ? 'queued' : i.status,
         error: i.error,
+        errorInFile: i.errorInFile,
         fileHash: i.fileHash,
         cacheKey: i.cacheKey,
         manual: i.manual ? { ...i.manual } : null,
@@ -153,6 +154,7 @@ export async function restoreBatch(): Promise<void> {
     item.manual = s.manual;
     item.sidecarTexts = s.sidecarTexts ?? [];
     item.error = s.error;
+    item.errorInFile = s.errorInFile ?? false;
     item.status = s.status === 'error' ? 'error' : 'queued';
     if (s.status === 'done') {
       const cached = !s.edited && s.cacheKey ? await getResult(s.cacheKey) : undefined;
@@ -217,6 +219,24 @@ export function addFiles(files: File[]): void {
   setTimeout(pump, 0);
 }
 
+/**
+ * The same content added again (the same file twice, or a copy under another name) is not a second image: it
+ * would be analysed for nothing and counted twice in the pooled statistics. The later row leaves the batch,
+ * and the user is told which row already holds it. True when `item` was such a repeat.
+ */
+function dropIfRepeat(item: BatchItem): boolean {
+  if (!item.fileHash || !batch.byId(item.id)) return false;
+  const at = batch.items.indexOf(item);
+  const first = batch.items.find((o, k) => k < at && o.fileHash === item.fileHash);
+  if (!first) return false;
+  batch.remove(item.id);
+  if (ui.selectedImage === item.id) ui.selectedImage = first.id;
+  const as = first.name === item.name ? '' : ` as ${first.name}`;
+  ui.notify(`${item.name} is already in the batch${as}; not added again`);
+  persistBatch();
+  return true;
+}
+
 let stashing: Promise<void> = Promise.resolve();
 
 /**
@@ -230,8 +250,10 @@ function stashBytes(items: BatchItem[]): void {
       try {
         const bytes = new Uint8Array(await item.file.arrayBuffer());
         const hash = await sha256Hex(bytes);
-        await putFileBytes(hash, bytes);
         item.fileHash ??= hash;
+        // One being analysed is checked by the analysis itself.
+        if (item.status === 'queued' && dropIfRepeat(item)) continue;
+        await putFileBytes(hash, bytes);
         item.bytesStored = true;
         persistBatch();
       } catch {
@@ -298,8 +320,9 @@ async function runItem(item: BatchItem): Promise<void> {
   item.stage = 'reading';
   item.progress = 0;
   item.error = null;
+  item.errorInFile = false;
   // Analysing again starts from the unedited result; the worker must not treat it as edited.
-  item.edited = false;
+  item.edited = item.editedBase = false;
   item.canUndo = item.canRedo = false;
   // Page-side marks beside the worker's own (ms): reading the file, hashing it, the cache lookup.
   const marks: Record<string, number> = {};
@@ -314,6 +337,7 @@ async function runItem(item: BatchItem): Promise<void> {
     mark('read');
     if (!item.fileHash) item.fileHash = await sha256Hex(bytes);
     mark('hash');
+    if (dropIfRepeat(item)) return;
     const key = currentKey(item) as string;
     item.cacheKey = key;
     const restored = await restoreResult(item);
@@ -377,6 +401,8 @@ async function runItem(item: BatchItem): Promise<void> {
   } catch (e) {
     item.status = 'error';
     item.error = e instanceof Cancelled ? 'cancelled' : message(e);
+    // Comlink carries an Error's name across from the worker.
+    item.errorInFile = e instanceof Error && e.name === 'InputError';
   } finally {
     cancelCurrent = null;
     running = null;
@@ -393,6 +419,7 @@ async function restoreResult(item: BatchItem): Promise<boolean> {
   if (!item.cacheKey) return false;
   const got = await client.api.adopt(item.id, item.cacheKey, item.edited);
   if (!got) return false;
+  item.editedBase = item.edited;
   client.held.add(item.id);
   item.bitmap = got.bitmap;
   item.analysis = got.analysis;
@@ -478,7 +505,8 @@ function applyOutcome(item: BatchItem, out: EditOutcome, edited: boolean): void 
   item.canUndo = out.canUndo;
   item.canRedo = out.canRedo;
   measured.set(item.id, measurementKey(item));
-  if (edited) item.edited = true;
+  // Every step of the history changes pixels, so at its start the labels are the base state's again.
+  if (edited) item.edited = item.editedBase || out.canUndo;
   persistBatch();
 }
 

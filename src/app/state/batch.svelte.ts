@@ -16,6 +16,12 @@ export class BatchItem {
   stage = $state('');
   progress = $state(0);
   error = $state<string | null>(null);
+  /**
+   * The error lies in the file itself (core's InputError: not an image, an unsupported format, a broken
+   * stream): the same bytes fail the same way, so no retry is offered. Cancels, unreadable files and engine
+   * failures can be retried.
+   */
+  errorInFile = $state(false);
   analysis = $state.raw<ImageAnalysis | null>(null);
   bitmap = $state.raw<ImageBitmap | null>(null);
   /** Wall-clock ms per stage of the last analysis (page and worker marks), for the row's timing details. */
@@ -28,7 +34,13 @@ export class BatchItem {
   manual = $state<ManualCalibration | null>(null);
   /** Where the pipeline found the pixel size (before any manual one), once analysed. */
   autoSource = $state<CalibrationSource | null>(null);
+  /** The labels differ from the analysis' own: edits applied and not all undone. */
   edited = $state(false);
+  /**
+   * The state the undo history starts from is itself edited (restored from a saved edit, which has no
+   * history): undoing everything then still leaves an edited image.
+   */
+  editedBase = false;
   canUndo = $state(false);
   canRedo = $state(false);
   fromCache = $state(false);

@@ -5,20 +5,28 @@
  * An empty cell means "not defined" (e.g. std of fewer than two particles, no particles at all).
  * Only included particles (excluded === null) appear in particles.csv and in the statistics.
  *
- * Pooled row `*`: all included particles of all images in one distribution. ECDs are pooled in one
- * unit when every image is calibrated (um converted to the first image's unit, so nm with um is fine)
- * or when none is (px). When calibrated and uncalibrated images mix, sizes in px and nm cannot be pooled:
- * the row still gives the total count and time but leaves unit and size statistics empty.
- * width/height are empty; pixel_size and pixel_size_source are given only when all images share them.
+ * Units: `unit` is the unit of the lengths (ecd, perimeter, feret_max, feret_min); the columns appended after
+ * it (DESIGN's contract allows additions that keep old uses working, and columns at the end do) name the rest:
+ * area_unit (unit^2), xy_unit (the centroid is in pixels, always) and angle_unit (feret_angle, degrees);
+ * circularity, aspect_ratio and solidity have none.
+ *
+ * Pooled row `*`: all included particles of all images in one distribution, in the unit the app pools in
+ * (units.pooledUnit: the most common calibrated unit, um and nm converted; px only when no image is
+ * calibrated). Uncalibrated images in a batch with calibrated ones are left out of the pooled count and size
+ * statistics, as the app leaves them out, and summary.csv's `note` column on the `*` row names them.
+ * width/height are empty; pixel_size and pixel_size_source are given only when all pooled images share them;
+ * seconds adds up every image's.
  */
 import { summarize } from '../stats';
 import type { CalibrationSource, ImageAnalysis, LengthUnit } from '../types';
-import { convertLength, includedParticles, toUnits, unitScale } from '../units';
+import { convertLength, includedParticles, pooledUnit, toUnits, unitScale } from '../units';
 
 export const PARTICLES_HEADER =
-  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit';
+  'image,particle,x,y,area,ecd,perimeter,feret_max,feret_min,feret_angle,circularity,aspect_ratio,solidity,touches_edge,unit,area_unit,xy_unit,angle_unit';
 export const SUMMARY_HEADER =
-  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds';
+  'image,width,height,pixel_size,unit,pixel_size_source,count,mean_ecd,median_ecd,std_ecd,d10,d50,d90,seconds,note';
+const PARTICLES_COLUMNS = PARTICLES_HEADER.split(',').length;
+const SUMMARY_COLUMNS = SUMMARY_HEADER.split(',').length;
 
 /** Formats with `sig` significant digits, no exponent, trailing zeros dropped; '' for NaN/undefined. */
 export function formatNumber(v: number | null | undefined, sig = 6): string {
@@ -59,6 +67,9 @@ export function particlesCsvRows(a: ImageAnalysis): string[] {
         formatNumber(u.solidity),
         p.touchesEdge ? '1' : '0',
         u.unit,
+        `${u.unit}^2`,
+        'px',
+        'deg',
       ].join(','),
     );
   }
@@ -97,6 +108,7 @@ export function summaryCsvRow(a: ImageAnalysis): string {
     unit === 'px' ? 'none' : a.calibration.source,
     ...statsCells(ecdValues(a)),
     formatNumber(a.seconds, 4),
+    '',
   ].join(',');
 }
 
@@ -129,38 +141,26 @@ export function poolImage(a: ImageAnalysis): PoolImage {
 }
 
 export function pooledRow(list: PoolImage[]): string {
-  const units = list.map((a) => a.unit);
-  const calibrated = units.filter((u) => u !== 'px').length;
+  const unit = pooledUnit(list.map((a) => a.unit));
+  const pooled = list.filter((a) => (a.unit === 'px') === (unit === 'px'));
+  const left = list.filter((a) => !pooled.includes(a));
   const seconds = list.reduce((t, a) => t + a.seconds, 0);
   // Compared as printed: a pixel size read back from summary.csv carries 8 digits, a fresh one all of them.
-  const sizes = new Set(list.map((a) => (a.unit === 'px' ? '' : `${formatNumber(a.pixelSize, 8)}${a.unit}`)));
-  const sources = new Set(list.map((a) => a.source));
-  const first = list.length ? list[0] : null;
-  const pixelSize = sizes.size === 1 && first && units[0] !== 'px' ? formatNumber(first.pixelSize, 8) : '';
+  const sizes = new Set(
+    pooled.map((a) => (a.unit === 'px' ? '' : `${formatNumber(a.pixelSize, 8)}${a.unit}`)),
+  );
+  const sources = new Set(pooled.map((a) => a.source));
+  const first = pooled.length ? pooled[0] : null;
+  const pixelSize = sizes.size === 1 && first && unit !== 'px' ? formatNumber(first.pixelSize, 8) : '';
   const source = sources.size === 1 ? [...sources][0] : '';
-  if (calibrated > 0 && calibrated < list.length) {
-    const count = list.reduce((t, a) => t + a.ecds.length, 0);
-    return [
-      '*',
-      '',
-      '',
-      '',
-      '',
-      source,
-      String(count),
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-      formatNumber(seconds, 4),
-    ].join(',');
-  }
-  const unit: LengthUnit = calibrated === 0 ? 'px' : units[0];
   const values: number[] = [];
-  for (const a of list)
+  for (const a of pooled)
     for (const v of a.ecds) values.push(a.unit === unit ? v : convertLength(v, a.unit, unit));
+  const note = left.length
+    ? `${left.length} of ${list.length} images left out (no pixel size; px cannot be pooled with ${unit}): ${left
+        .map((a) => a.name)
+        .join('; ')}`
+    : '';
   return [
     '*',
     '',
@@ -170,6 +170,7 @@ export function pooledRow(list: PoolImage[]): string {
     source,
     ...statsCells(values),
     formatNumber(seconds, 4),
+    csvField(note),
   ].join(',');
 }
 
@@ -183,11 +184,12 @@ const SOURCES: ReadonlySet<string> = new Set(['metadata', 'scale-bar', 'manual',
  */
 export function poolImageFromCsvRows(summary: string[], particles: string[][]): PoolImage {
   const [name, , , pixelSize, unit, source, count] = summary;
-  if (summary.length !== 14 || !UNITS.has(unit) || !SOURCES.has(source))
+  if (summary.length !== SUMMARY_COLUMNS || !UNITS.has(unit) || !SOURCES.has(source))
     throw new Error(`the summary row of ${name} is not one this version writes`);
   const ecds: number[] = [];
   for (const r of particles) {
-    if (r[0] !== name || r.length !== 15) throw new Error(`a particles row among ${name}'s is not ${name}'s`);
+    if (r[0] !== name || r.length !== PARTICLES_COLUMNS)
+      throw new Error(`a particles row among ${name}'s is not ${name}'s`);
     ecds.push(Number(r[5]));
   }
   if (ecds.length !== Number(count))

@@ -4,7 +4,7 @@
  * pooled with calibrated ones: they are left out and named, rather than mixing px with nm.
  */
 import type { Calibration, LengthUnit, Particle } from '../../../core/types';
-import { convertLength, includedParticles, unitScale } from '../../../core/units';
+import { convertLength, includedParticles, pooledUnit, unitScale } from '../../../core/units';
 
 export type Metric = 'ecd' | 'feretMax' | 'feretMin' | 'area';
 export type Weighting = 'number' | 'area';
@@ -41,15 +41,7 @@ export interface CollectedValues {
 
 /** The unit all series are reported in: the most common calibrated unit, px only when none is calibrated. */
 export function commonUnit(list: readonly AnalysisLike[]): LengthUnit {
-  let nm = 0;
-  let um = 0;
-  for (const a of list) {
-    const u = unitScale(a.calibration).unit;
-    if (u === 'nm') nm++;
-    else if (u === 'um') um++;
-  }
-  if (nm === 0 && um === 0) return 'px';
-  return um > nm ? 'um' : 'nm';
+  return pooledUnit(list.map((a) => unitScale(a.calibration).unit));
 }
 
 export function collectValues(list: readonly AnalysisLike[], metric: Metric): CollectedValues {

@@ -69,10 +69,14 @@ export function labelColour(id: number): [number, number, number] {
 const INC_LINE = [255, 214, 10, 255];
 const INC_FILL = [0, 190, 255, 120];
 const EXC = [255, 70, 70];
+// A dark ring on the background side of every outline: a bright line alone vanishes on a bright TEM film,
+// a dark one on a dark SEM ground; the pair contrasts with whatever lies beneath, at any opacity.
+const HALO = [8, 12, 40, 255];
 
 /**
  * Renders the overlay for the tile at (tx0, ty0) of size tw x th into `out` (tw*th*4 RGBA, cleared here).
- * Outline pixels are particle pixels whose 4-neighbour (or the image edge) has another value.
+ * Outline pixels are particle pixels whose 4-neighbour (or the image edge) has another value; outside the
+ * outline (outline and filled modes), background pixels with a particle 4-neighbour carry the dark halo.
  */
 export function renderTile(
   labels: Int32Array,
@@ -95,7 +99,22 @@ export function renderTile(
       const x = tx0 + lx;
       const i = row + x;
       const v = labels[i];
-      if (v <= 0) continue;
+      if (v <= 0) {
+        if (mode === 'label') continue;
+        const halo =
+          (x > 0 && labels[i - 1] > 0) ||
+          (x < width - 1 && labels[i + 1] > 0) ||
+          (y > 0 && labels[i - width] > 0) ||
+          (y < height - 1 && labels[i + width] > 0);
+        if (halo) {
+          const o = (ly * tw + lx) * 4;
+          out[o] = HALO[0];
+          out[o + 1] = HALO[1];
+          out[o + 2] = HALO[2];
+          out[o + 3] = HALO[3];
+        }
+        continue;
+      }
       const edge =
         x === 0 ||
         y === 0 ||
