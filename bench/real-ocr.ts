@@ -26,6 +26,13 @@ const rows = readFileSync(path.join(dir, 'labels.csv'), 'utf8')
     return [l.slice(0, i), l.slice(i + 1)] as const;
   });
 const rec = nodeRecognizer();
+let calls = 0;
+const counted = {
+  recognizeLine: (v: Parameters<typeof rec.recognizeLine>[0]) => {
+    calls++;
+    return rec.recognizeLine(v);
+  },
+};
 let ok = 0;
 // The views were chosen on the even half (by crop name); the odd half is the hold-out.
 const half = [0, 0];
@@ -45,7 +52,7 @@ for (const [crop, text] of rows) {
     { width: png.width, height: png.height, data: grey },
     { x0: 0, y0: 0, x1: png.width, y1: png.height },
   );
-  const got = await readLabelCrop(rec, img);
+  const got = await readLabelCrop(counted, img);
   const want = parseScaleLabel(text);
   const good =
     want === null ? got === null : got !== null && got.unit === want.unit && got.value === want.value;
@@ -66,6 +73,7 @@ console.log(
     tuneHalf: `${half[0]}/${Math.ceil(rows.length / 2)}`,
     holdOutHalf: `${half[1]}/${Math.floor(rows.length / 2)}`,
     msPerCrop: +(ms / rows.length).toFixed(1),
+    engineCallsPerCrop: +(calls / rows.length).toFixed(2),
     engineLoadMs: rec.loadMs && Math.round(rec.loadMs),
   }),
 );

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { calibrate } from '../src/core/calibrate/index';
-import { readBarLabel } from '../src/core/calibrate/read-bar-label';
+import { MAX_ENGINE_CALLS, readBarLabel } from '../src/core/calibrate/read-bar-label';
 import {
   isUsualValue,
   labelViews,
@@ -161,5 +161,50 @@ describe('label-ocr helpers', () => {
     const cy = Math.floor(inkLight.height / 2);
     expect(inkLight.data[cy * inkLight.width + cx]).toBe(0);
     expect(inkLight.data[0]).toBe(255);
+  });
+});
+
+describe('the engine budget of a bar-less image', () => {
+  // Text-like lines on textured ground that read as nothing: the image stops at MAX_ENGINE_CALLS, however many
+  // bar candidates and lines it offers; one line alone is read with all its views.
+  const s = makeScene({ seed: 7, width: 320, height: 240 });
+  const decoded = { raster: s.raster, meta: { format: 'png', tags: {} } } as unknown as DecodedImage;
+  const grey = toGrey(decoded.raster);
+  const base = calibrate({ decoded, grey, options: { banner: 'auto', pixelSizeOverride: null } });
+  const line = { x0: 20, y0: 20, x1: 90, y1: 34 };
+  const reading = { x0: 20, x1: 120, y: 40, lengthPx: 100, value: null, unit: null, text: null };
+  function candidates(n: number, lines: number) {
+    return Array.from({ length: n }, () => ({
+      reading: reading as never,
+      labelLines: Array.from({ length: lines }, () => line) as never,
+      reported: false,
+    }));
+  }
+  function garbage() {
+    const counter = { calls: 0 };
+    const rec = {
+      recognizeLine: () => {
+        counter.calls++;
+        return Promise.resolve({ text: 'xx', confidence: 50 });
+      },
+    };
+    return { rec, counter };
+  }
+
+  it('stops at the budget', async () => {
+    const { rec, counter } = garbage();
+    const cal = await readBarLabel(grey, { ...base, barCandidates: candidates(6, 4) }, rec);
+    expect(cal.calibration.source).not.toBe('scale-bar');
+    expect(counter.calls).toBe(MAX_ENGINE_CALLS);
+  });
+
+  it('one line is read with every view', async () => {
+    const { rec, counter } = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1) }, rec);
+    const m = Math.max(2, Math.round(14 * 0.35));
+    const crop = stretchCrop(grey, { x0: 20 - m, y0: 20 - m, x1: 90 + m, y1: 34 + m });
+    const inked = labelViews(crop).filter((v) => v.data.some((p) => p < 128)).length;
+    expect(counter.calls).toBe(inked);
+    expect(inked).toBeLessThan(MAX_ENGINE_CALLS);
   });
 });
