@@ -165,19 +165,19 @@ describe('label-ocr helpers', () => {
 });
 
 describe('the engine budget of a bar-less image', () => {
-  // Text-like lines on textured ground that read as nothing: the image stops at MAX_ENGINE_CALLS, however many
-  // bar candidates and lines it offers; one line alone is read with all its views.
+  // Text-like lines on textured ground that read as nothing: unconfirmed bar candidates stop at MAX_ENGINE_CALLS,
+  // however many candidates and lines the image offers; one line alone is read with all its views.
   const s = makeScene({ seed: 7, width: 320, height: 240 });
   const decoded = { raster: s.raster, meta: { format: 'png', tags: {} } } as unknown as DecodedImage;
   const grey = toGrey(decoded.raster);
   const base = calibrate({ decoded, grey, options: { banner: 'auto', pixelSizeOverride: null } });
   const line = { x0: 20, y0: 20, x1: 90, y1: 34 };
   const reading = { x0: 20, x1: 120, y: 40, lengthPx: 100, value: null, unit: null, text: null };
-  function candidates(n: number, lines: number) {
+  function candidates(n: number, lines: number, reported = false) {
     return Array.from({ length: n }, () => ({
       reading: reading as never,
       labelLines: Array.from({ length: lines }, () => line) as never,
-      reported: false,
+      reported,
     }));
   }
   function garbage() {
@@ -196,6 +196,12 @@ describe('the engine budget of a bar-less image', () => {
     const cal = await readBarLabel(grey, { ...base, barCandidates: candidates(6, 4) }, rec);
     expect(cal.calibration.source).not.toBe('scale-bar');
     expect(counter.calls).toBe(MAX_ENGINE_CALLS);
+  });
+
+  it('a reported bar (banner) is read past it: its label may be the 6th line', async () => {
+    const { rec, counter } = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 6, true) }, rec);
+    expect(counter.calls).toBeGreaterThan(MAX_ENGINE_CALLS);
   });
 
   it('one line is read with every view', async () => {

@@ -16,11 +16,13 @@ const LINE_MARGIN = 0.35;
 /** Text lines read at most per image (each is a few engine calls): bounds the time on a bar-less image. */
 const MAX_LINES_READ = 16;
 /**
- * Engine calls at most per image. A label is read in about 7 calls (real crops: 6.9 on average), so this leaves
- * room for the first candidates' lines; a bar-less image of textured ground had offered 16 lines that read as
- * nothing in every view, about 150 calls (seconds in the app). A per-crop give-up after the first views was
- * tried instead and lost reads: on the real crops, giving up after 4 calls without a label read 222 of 252
- * (242 without), and one of the 40 rendered bars on micrograph texture.
+ * Engine calls at most per image for bar candidates that only a read label could confirm (bars on micrograph
+ * texture). A label is read in about 7 calls (real crops: 6.9 on average); a bar-less image of textured ground
+ * had offered 16 lines that read as nothing in every view, about 150 calls (seconds in the app). A reported bar
+ * (in a banner, on a drawn box) is read without this limit: a JEOL banner's bar label is its 4th-6th text line,
+ * 36-52 calls on semseg_sem. A per-crop give-up after the first views was tried instead and lost reads: on the
+ * real crops, giving up after 4 calls without a label read 222 of 252 (242 without), and one of the 40 rendered
+ * bars on micrograph texture.
  */
 export const MAX_ENGINE_CALLS = 40;
 
@@ -32,19 +34,22 @@ export async function readBarLabel(
   const source = cal.calibration.source;
   if (!recognizer || source === 'metadata' || source === 'manual') return cal;
   let budget = MAX_LINES_READ;
-  let calls = 0;
+  let speculative = 0;
+  let limited = false;
   const counted: LineRecognizer = {
     recognizeLine: (img) => {
+      if (!limited) return recognizer.recognizeLine(img);
       // Past the budget every view reads as nothing: the crop's loop ends without the engine.
-      if (calls >= MAX_ENGINE_CALLS) return Promise.resolve({ text: '', confidence: 0 });
-      calls++;
+      if (speculative >= MAX_ENGINE_CALLS) return Promise.resolve({ text: '', confidence: 0 });
+      speculative++;
       return recognizer.recognizeLine(img);
     },
   };
   for (const cand of cal.barCandidates) {
     const bar = cand.reading;
+    limited = !cand.reported;
     for (const line of cand.labelLines) {
-      if (budget-- <= 0 || calls >= MAX_ENGINE_CALLS) return cal;
+      if (budget-- <= 0 || (limited && speculative >= MAX_ENGINE_CALLS)) return cal;
       const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
       const crop = stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m });
       const read = await readLabelCrop(counted, crop);
