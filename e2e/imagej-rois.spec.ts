@@ -115,7 +115,7 @@ test('a label image imported for an image is measured in place of its segmentati
     mimeType: 'image/png',
     buffer: png(w - 1, h, new Uint16Array((w - 1) * h)),
   });
-  await expect(page.getByRole('status')).toContainText(
+  await expect(page.getByTestId('toast')).toContainText(
     'small.png: label image is 639x480 px, the micrograph 640x480 px: they must match',
   );
   await expect(row(page, img.name)).toHaveAttribute('data-count', '3');
