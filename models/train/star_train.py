@@ -66,7 +66,7 @@ class Bank(torch.utils.data.IterableDataset):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bank", required=True)
-    ap.add_argument("--init", required=True)
+    ap.add_argument("--init", required=True, help="from_onnx.py's checkpoint, or an earlier star run's last.pt")
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--steps", type=int, default=0)
@@ -82,8 +82,15 @@ def main():
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     base = ARCHS["stem"]()
-    base.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
-    model = StarNet(base).to(a.device)
+    state = torch.load(a.init, map_location="cpu")["model"]
+    if any(k.startswith("ray_head.") for k in state):
+        # A StarNet checkpoint (an earlier star_train.py run): go on from it, ray head included.
+        model = StarNet(base)
+        model.load_state_dict(state)
+    else:
+        base.load_state_dict(state)
+        model = StarNet(base)
+    model = model.to(a.device)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=1e-4)
     log = open(os.path.join(a.out, "log.jsonl"), "a")
     t0 = time.time()
