@@ -1,5 +1,6 @@
-"""Score a StarNet checkpoint (Python twin of the decoder) on the star split's hold-outs, and optionally the
-shipped model's CLI labels on the same images, side by side.
+"""Score a StarNet checkpoint (Python twin of the decoder) on the star split's hold-outs (or, with --part train,
+on training images, where thresholds are to be chosen), and optionally the shipped model's CLI labels on the
+same images, side by side.
 
   /usr/bin/python3 models/train/star_eval.py --data ../shared/data --ckpt RUN/last.pt \
       [--cli-labels DIR_OF_saemi_analyze_labels] [--grid] [--json OUT.json]
@@ -36,15 +37,15 @@ def predict(model, img, device):
     return dist[0, 0, :h, :w].cpu().numpy(), rays[0, :, : (h + 1) // 2, : (w + 1) // 2].cpu().numpy()
 
 
-def hold_out(data_root, split):
+def hold_out(data_root, split, part="val"):
     rows = {r["image"]: r for r in csv.DictReader(open(os.path.join(data_root, "semseg_sem", "metadata.csv")))}
     out = []
-    for i in split["semseg_sem"]["val"]:
+    for i in split["semseg_sem"][part]:
         cut = int(rows[i]["banner_first_row"])
         d = os.path.join(data_root, "semseg_sem")
         out.append(("semseg_sem", i, os.path.join(d, "images", i + ".png"), os.path.join(d, "masks", i + ".png"), cut))
     emps, _ = emps_items(data_root)
-    val = set(split["emps"]["val"])
+    val = set(split["emps"][part])
     for it in emps:
         if it.id in val:
             out.append(("emps", it.id, it.path, it.mask_path, None))
@@ -61,10 +62,14 @@ def main():
     ap.add_argument("--overlap", type=float, default=0.3)
     ap.add_argument("--grid", action="store_true", help="also try a small grid of prob/overlap")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--part", default="val", help="val (the hold-out) or train: choose thresholds on train")
+    ap.add_argument("--max-images", type=int, default=0)
     ap.add_argument("--json")
     a = ap.parse_args()
     split = json.load(open(os.path.join(HERE, "star_split.json")))
-    items = [t for t in hold_out(a.data, split) if t[0] in a.sources.split(",")]
+    items = [t for t in hold_out(a.data, split, a.part) if t[0] in a.sources.split(",")]
+    if a.max_images:
+        items = items[: a.max_images]
     model = None
     if a.ckpt:
         base = ARCHS["stem"]()
