@@ -1,10 +1,10 @@
-/** The merge and brush tools as a user meets them: clicks and a stroke on the image change the count. */
+/** The merge, brush and split tools as a user meets them: clicks, a stroke and a line change the count. */
 import { parseCsvRecords } from '../src/core/export/csv';
 import { addFiles, downloadText, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
 import { dragInImage, toScreen } from './view';
 
-test('merging two particles lowers the count by one; a brush stroke on background adds one', async ({
+test('merging two particles lowers the count by one; a brush stroke on background or a split line adds one', async ({
   page,
 }) => {
   const img = synthPng('tools.png', { seed: 77 });
@@ -46,5 +46,17 @@ test('merging two particles lowers the count by one; a brush stroke on backgroun
   expect(best.clear).toBeGreaterThan(12);
   await page.getByTestId('tool-brush').click();
   await dragInImage(page, [best.x - 4, best.y], [best.x + 4, best.y]);
+  await expect(row(page, img.name)).toHaveAttribute('data-count', String(before + 1));
+  await page.getByTestId('undo').click();
+  await expect(row(page, img.name)).toHaveAttribute('data-count', String(before));
+
+  // A line through the largest compact particle, just past its sides, cuts it in two.
+  const r = Number(a.feret_max) / 2 + 3;
+  await page.getByTestId('tool-split').click();
+  await dragInImage(
+    page,
+    [Number(a.x) + 0.5 - r, Number(a.y) + 0.5],
+    [Number(a.x) + 0.5 + r, Number(a.y) + 0.5],
+  );
   await expect(row(page, img.name)).toHaveAttribute('data-count', String(before + 1));
 });
