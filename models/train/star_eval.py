@@ -78,7 +78,7 @@ def main():
         model.eval().to(a.device)
     points = [(a.prob, a.overlap)]
     if a.grid:
-        points = [(p, o) for p in (0.3, 0.4, 0.5, 0.6) for o in (0.2, 0.3, 0.5)]
+        points = [(p, o) for p in (0.4, 0.5, 0.6, 0.7, 0.8) for o in (0.1, 0.2, 0.3)]
     rows = {p: {} for p in points}
     cli_rows = {}
     for src, i, ip, mp, cut in items:
