@@ -248,14 +248,16 @@ SMALL_D = 12.0
 SMALL_SCALE_RANGE = (0.5, 3.0)
 
 
-def sample_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
+def geometric_crop(item, rng, P=256, scale_range=(0.5, 1.6)):
+    """A random P x P crop at a random scale, rot90 and flip: image, labels and the in-image mask (0 where the
+    crop overhangs the image: zero-padded there and masked out of the loss). star_bank.py bakes these into its
+    patches; sample_patch adds the intensity augmentation and the targets."""
     img, lab = item.load()
     h, w = img.shape
     if item.median_d is not None and item.median_d < SMALL_D:
         scale_range = SMALL_SCALE_RANGE
     s = float(np.exp(rng.uniform(np.log(scale_range[0]), np.log(scale_range[1]))))
     c = int(round(P / s))
-    # crop of c x c from the source (padded with zeros and masked out of the loss where it overhangs)
     y0 = int(rng.integers(min(0, h - c), max(0, h - c) + 1))
     x0 = int(rng.integers(min(0, w - c), max(0, w - c) + 1))
     ci = np.zeros((c, c), np.float32)
@@ -276,9 +278,11 @@ def sample_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
     ci, cl, cv = np.rot90(ci, k), np.rot90(cl, k), np.rot90(cv, k)
     if rng.random() < 0.5:
         ci, cl, cv = ci[:, ::-1], cl[:, ::-1], cv[:, ::-1]
-    ci = np.ascontiguousarray(ci)
-    cl = np.ascontiguousarray(cl)
-    cv = np.ascontiguousarray(cv)
+    return np.ascontiguousarray(ci), np.ascontiguousarray(cl), np.ascontiguousarray(cv)
+
+
+def sample_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
+    ci, cl, cv = geometric_crop(item, rng, P, scale_range)
     ci = intensity_aug(ci, rng) * cv  # the pad stays flat 0, as the app's zero-padding of tiles
     fg, bnd, dist, bmask, dmask = targets_from_labels(cl, item.kind)
     return ci, np.stack([fg, bnd, dist, cv, bmask * cv, dmask * cv])

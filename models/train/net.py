@@ -68,7 +68,8 @@ class StemUNet(nn.Module):
         self.head = nn.Conv2d(full, n_out, 1)
         self.n_out = n_out
 
-    def logits(self, x):
+    def trunk(self, x):
+        """(full-resolution features, the last decoder level's features at half resolution)."""
         f = self.full(x)
         h = self.stem(f)
         skips = []
@@ -78,8 +79,11 @@ class StemUNet(nn.Module):
         h = skips[-1]
         for d, s in zip(self.dec, reversed(skips[:-1])):
             h = d(h, s)
-        h = self.top(h, f)
-        return self.head(h)
+        return f, h
+
+    def logits(self, x):
+        f, h = self.trunk(x)
+        return self.head(self.top(h, f))
 
     def forward(self, x):
         z = self.logits(x)

@@ -93,18 +93,9 @@ class StarNet(nn.Module):
 
     def parts(self, x):
         """(logits of the three maps [B,3,H,W], rays [B,N_RAYS,H/2,W/2])."""
-        b = self.base
-        f = b.full(x)
-        h = b.stem(f)
-        skips = []
-        for e in b.enc:
-            h = e(h)
-            skips.append(h)
-        h = skips[-1]
-        for d, s in zip(b.dec, reversed(skips[:-1])):
-            h = d(h, s)
+        f, h = self.base.trunk(x)
         rays = F.softplus(self.ray_head(h)) * RAY_UNIT
-        return b.head(b.top(h, f)), rays
+        return self.base.head(self.base.top(h, f)), rays
 
     def forward(self, x):
         z, rays = self.parts(x)

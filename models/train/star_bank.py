@@ -21,8 +21,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data import Item, emps_items, make_split, synth_items, split_synth  # noqa: E402
-import data  # noqa: E402
+from data import Item, emps_items, geometric_crop, make_split, synth_items, split_synth  # noqa: E402
 from star import ray_targets  # noqa: E402
 
 # The hold-outs: written once from make_split (EMPS by DOI) and semseg_split, then read (the GPU pack carries it).
@@ -46,35 +45,6 @@ def semseg_split(items):
     ids = sorted(i.id for i in items)
     val = ids[::5]
     return {"val": val, "train": [i for i in ids if i not in val]}
-
-
-def geometric_patch(item, rng, P=256, scale_range=(0.5, 1.6)):
-    img, lab = item.load()
-    h, w = img.shape
-    s = float(np.exp(rng.uniform(np.log(scale_range[0]), np.log(scale_range[1]))))
-    c = int(round(P / s))
-    y0 = int(rng.integers(min(0, h - c), max(0, h - c) + 1))
-    x0 = int(rng.integers(min(0, w - c), max(0, w - c) + 1))
-    ci = np.zeros((c, c), np.float32)
-    cl = np.zeros((c, c), np.int32)
-    cv = np.zeros((c, c), np.float32)
-    sy0, sx0 = max(y0, 0), max(x0, 0)
-    sy1, sx1 = min(y0 + c, h), min(x0 + c, w)
-    ci[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = img[sy0:sy1, sx0:sx1]
-    cl[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = lab[sy0:sy1, sx0:sx1]
-    cv[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = 1.0
-    if c != P:
-        import torch
-        import torch.nn.functional as F
-
-        ci = F.interpolate(torch.from_numpy(ci)[None, None], size=(P, P), mode="bilinear", align_corners=False, antialias=c > P)[0, 0].numpy()
-        cl = F.interpolate(torch.from_numpy(cl)[None, None].float(), size=(P, P), mode="nearest")[0, 0].numpy().astype(np.int32)
-        cv = F.interpolate(torch.from_numpy(cv)[None, None], size=(P, P), mode="nearest")[0, 0].numpy()
-    k = int(rng.integers(4))
-    ci, cl, cv = np.rot90(ci, k), np.rot90(cl, k), np.rot90(cv, k)
-    if rng.random() < 0.5:
-        ci, cl, cv = ci[:, ::-1], cl[:, ::-1], cv[:, ::-1]
-    return np.ascontiguousarray(ci), np.ascontiguousarray(cl), np.ascontiguousarray(cv)
 
 
 def main():
@@ -115,7 +85,7 @@ def main():
             continue
         src = names[int(rng.choice(len(names), p=p))]
         item = pools[src][int(rng.integers(len(pools[src])))]
-        ci, cl, cv = geometric_patch(item, rng, scale_range=data.SMALL_SCALE_RANGE if (item.median_d or 99) < data.SMALL_D else (0.5, 1.6))
+        ci, cl, cv = geometric_crop(item, rng)
         rays = ray_targets(cl)
         tmp = path + ".tmp.npz"
         np.savez(
