@@ -4,7 +4,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { addFiles, expect, openApp, row, test, waitSettled } from './fixtures';
+import { encode } from 'fast-png';
+import { addFiles, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
 
 const SIDECAR = 'models/saemi-unet.json';
@@ -45,4 +46,35 @@ test('load a custom ONNX model + sidecar, keep it across reloads, refuse a misma
   await expect(page.getByTestId('model-name')).toHaveText(`${sidecar.name} v${sidecar.version}`);
   // Results made with the other model are flagged for re-analysis.
   await expect(page.getByTestId('reanalyse')).toBeVisible();
+});
+
+test('a star-convex (rays) model loads like any other and splits touching discs', async ({ page }) => {
+  // tests/fixtures/star-tiny: a hand-built rays model that outlines bright discs of radius 8 px
+  const dir = 'tests/fixtures/star-tiny';
+  const w = 200;
+  const h = 150;
+  const centres = [
+    [31, 31],
+    [47, 31], // touches the first
+    [101, 41],
+    [141, 101],
+  ];
+  const px = new Uint8Array(w * h).fill(30);
+  for (const [cx, cy] of centres)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) if ((x - cx) ** 2 + (y - cy) ** 2 <= 64) px[y * w + x] = 220;
+  await openApp(page);
+  await page.getByTestId('tab-settings').click();
+  await page.setInputFiles('[data-testid=model-input]', [`${dir}/star-tiny.onnx`, `${dir}/star-tiny.json`]);
+  await expect(page.getByTestId('model-name')).toHaveText('star-tiny v0.0.1');
+  await addFiles(page, [
+    {
+      name: 'discs.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from(encode({ width: w, height: h, data: px, depth: 8, channels: 1 })),
+    },
+  ]);
+  await waitSettled(page, 1);
+  await expect(row(page, 'discs.png')).toHaveAttribute('data-status', 'done');
+  expect(await rowCount(page, 'discs.png')).toBe(centres.length);
 });

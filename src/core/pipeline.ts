@@ -17,6 +17,7 @@ import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
 import { flipAveraged } from './segment/flip-views';
 import { segmentWithModel } from './segment/model-segment';
+import { isStarModel, segmentStar } from './segment/star-segment';
 import { thresholdSegment } from './segment/threshold';
 
 export interface AnalyzeInput {
@@ -134,8 +135,13 @@ export async function analyzeImage(
       norm = null;
       return g;
     };
-    const backend = options.thorough ? flipAveraged(model.backend) : model.backend;
-    const r = await segmentWithModel(handOver, sc, backend, {
+    const star = isStarModel(sc);
+    // Mirrored views would also have to permute the rays' directions and shift their grid: not done.
+    if (options.thorough && star)
+      warnings.push('thorough (mirrored views) does not apply to this polygon model');
+    const backend = options.thorough && !star ? flipAveraged(model.backend) : model.backend;
+    const segment = star ? segmentStar : segmentWithModel;
+    const r = await segment(handOver, sc, backend, {
       split: options.split,
       watershed: options.watershed,
       speckPx,

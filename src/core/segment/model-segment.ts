@@ -96,7 +96,8 @@ export async function segmentWithModel(
       absorbCentreless: sidecar.thresholds.absorbCentreless,
       inferenceScale: s,
       foregroundThreshold: sidecar.thresholds.foreground,
-      boundaryThreshold: sidecar.thresholds.boundary,
+      // sidecarProblem makes sure it is set whenever there is a boundary map to read it on
+      boundaryThreshold: sidecar.thresholds.boundary ?? 1,
       split: opts.split,
       watershed: opts.watershed || (opts.split && !bName),
       speckPx: opts.speckPx,

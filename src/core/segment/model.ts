@@ -9,9 +9,17 @@ export interface ModelOutputSpec {
   /**
    * foreground: probability a pixel belongs to a particle (sigmoid applied in the graph);
    * boundary: probability a pixel lies on a particle's outline / between touching particles;
-   * distance: normalised distance to the particle edge (0 at edge, 1 at the centre of a particle).
+   * distance: normalised distance to the particle edge (0 at edge, 1 at the centre of a particle);
+   * rays: star-convex polygons (segment/star-decode.ts), `channels` distances (px of the model's input) from each
+   * point of a grid `grid` px apart to its own particle's outline, along equally spaced directions. A model with
+   * rays is decoded as polygons: its distance output is the object probability, and the boundary/merge/split
+   * thresholds do not apply.
    */
-  kind: 'foreground' | 'boundary' | 'distance';
+  kind: 'foreground' | 'boundary' | 'distance' | 'rays';
+  /** rays only: the number of directions (output channels). */
+  channels?: number;
+  /** rays only: the output's stride (input px per grid step); must divide input.multiple. */
+  grid?: number;
   description?: string;
 }
 
@@ -49,7 +57,8 @@ export interface ModelSidecar {
    */
   thresholds: {
     foreground: number;
-    boundary: number;
+    /** Needed with a boundary output: seeds are foreground pixels below this boundary probability. */
+    boundary?: number;
     distancePeak?: number;
     distancePeakDiameterPx?: number;
     /**
@@ -88,6 +97,10 @@ export interface ModelSidecar {
      * segment/contrast-filter.ts.
      */
     contrastShare?: number;
+    /** Rays models: grid points with an object probability at or below this propose no polygon. */
+    starProbability?: number;
+    /** Rays models: a polygon is dropped when more than this share of it overlaps polygons already kept. */
+    starOverlap?: number;
   };
   training?: unknown;
   validation?: unknown;
@@ -127,6 +140,8 @@ export function sidecarProblem(s: unknown): string | null {
   if (!Array.isArray(sc.outputs) || !sc.outputs.some((x) => x.kind === 'foreground'))
     return 'declares no foreground output';
   if (typeof sc.thresholds.foreground !== 'number') return 'thresholds.foreground missing';
+  if (sc.outputs.some((x) => x.kind === 'boundary') && typeof sc.thresholds.boundary !== 'number')
+    return 'thresholds.boundary missing (the model has a boundary output)';
   const r = sc.diameterRangePx;
   if (r !== undefined && !(Array.isArray(r) && r[0] > 0 && r[1] > r[0]))
     return 'diameterRangePx must be [low, high] with 0 < low < high';
@@ -142,6 +157,21 @@ export function sidecarProblem(s: unknown): string | null {
   ] as const) {
     const v = sc.thresholds[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) return `thresholds.${k} must be between 0 and 1`;
+  }
+  const rays = sc.outputs.find((x) => x.kind === 'rays');
+  if (rays) {
+    if (!(Number.isInteger(rays.channels) && (rays.channels ?? 0) >= 3))
+      return 'the rays output needs channels (an integer >= 3)';
+    const g = rays.grid ?? 1;
+    if (!(Number.isInteger(g) && g >= 1 && sc.input.multiple % g === 0))
+      return 'the rays output grid must be an integer that divides input.multiple';
+    if (!sc.outputs.some((x) => x.kind === 'distance'))
+      return 'a rays model needs a distance output (the object probability)';
+    for (const k of ['starProbability', 'starOverlap'] as const) {
+      const v = sc.thresholds[k];
+      if (!(typeof v === 'number' && v >= 0 && v <= 1))
+        return `thresholds.${k} must be between 0 and 1 for a rays model`;
+    }
   }
   const cs = sc.thresholds.contrastShare;
   if (cs !== undefined && !(cs >= 0.5 && cs <= 1))

@@ -97,7 +97,7 @@ export async function createOrtBackend(
         const t = result[n];
         if (!(t.data instanceof Float32Array)) throw new Error(`model output "${n}" is not float32`);
         // Node's binding may hand back a view over a pooled buffer; own the values before disposing.
-        out[n] = t.data.length === height * width ? new Float32Array(t.data) : t.data;
+        out[n] = new Float32Array(t.data);
       }
       for (const t of Object.values(result)) t.dispose?.();
       tensor.dispose?.();

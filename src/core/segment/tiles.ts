@@ -23,9 +23,21 @@ export interface TiledOptions {
   multiple: number;
   /** Output names to keep; by default every output the backend returns for the first tile. */
   outputs?: string[];
+  /**
+   * Outputs that are not one full-resolution map: `channels` maps (channel-major) on a grid `grid` times
+   * coarser (the network's stride for that head). Tile origins are then aligned to the grid, so every tile's
+   * grid points fall on the image's own grid.
+   */
+  shapes?: Record<string, OutputShape>;
   signal?: AbortSignal;
   /** Called after each tile with (tiles done, tiles total). */
   onTile?: (done: number, total: number) => void;
+}
+
+/** A coarse, multi-channel output: `channels` maps on a grid `grid` px apart. */
+export interface OutputShape {
+  grid: number;
+  channels: number;
 }
 
 const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
@@ -35,14 +47,21 @@ const roundUp = (v: number, m: number): number => Math.ceil(v / m) * m;
  * smallest multiple that still covers the axis, so a 1024-px axis with 512-px tiles does not pay for 1344 px
  * of inference. Tiles are spread evenly so every seam gets about the same overlap.
  */
-export function layoutAxis(size: number, tileSize: number, overlap: number, multiple: number): TileLayout {
+export function layoutAxis(
+  size: number,
+  tileSize: number,
+  overlap: number,
+  multiple: number,
+  align = 1,
+): TileLayout {
   const maxLen = Math.max(multiple, Math.floor(tileSize / multiple) * multiple);
   if (size <= maxLen) return { length: roundUp(size, multiple), origins: [0] };
   const ov = Math.min(overlap, maxLen - multiple);
   const n = Math.ceil((size - ov) / (maxLen - ov));
   const length = Math.min(maxLen, roundUp(Math.ceil((size + (n - 1) * ov) / n), multiple));
   const origins: number[] = [];
-  for (let i = 0; i < n; i++) origins.push(Math.round((i * (size - length)) / (n - 1)));
+  // Aligned origins round up, so the last tile still reaches the image end (reflect-padded past it).
+  for (let i = 0; i < n; i++) origins.push(roundUp(Math.round((i * (size - length)) / (n - 1)), align));
   return { length, origins };
 }
 
@@ -96,8 +115,53 @@ function abortError(signal: AbortSignal): unknown {
 }
 
 /**
- * Runs the backend over `image` (already normalised) in tiles and returns one full-size Float32 map per output,
- * each the weighted mean of the overlapping tiles' predictions.
+ * Blend weights on a grid g px apart (grid point k stands for pixel k*g + g/2): each tile's 1-D weights read
+ * at its grid points, and their sums over the tiles, per axis. The weight sum factorises into two 1-D sums
+ * because the tiles are a Cartesian product of 1-D layouts, so no full-size weight map is needed.
+ */
+interface GridBlend {
+  width: number;
+  height: number;
+  wx: Float32Array[];
+  wy: Float32Array[];
+  sx: Float32Array;
+  sy: Float32Array;
+}
+
+function gridBlend(
+  g: number,
+  W: number,
+  H: number,
+  lx: TileLayout,
+  ly: TileLayout,
+  wx: Float32Array[],
+  wy: Float32Array[],
+): GridBlend {
+  const axis = (layout: TileLayout, w: Float32Array[], size: number) => {
+    const n = Math.ceil(size / g);
+    const tn = layout.length / g;
+    const half = g >> 1;
+    const sum = new Float32Array(n);
+    const ws = layout.origins.map((o, i) => {
+      const out = new Float32Array(tn);
+      for (let q = 0; q < tn; q++) {
+        out[q] = w[i][q * g + half];
+        const k = o / g + q;
+        if (k < n) sum[k] += out[q];
+      }
+      return out;
+    });
+    return { n, ws, sum };
+  };
+  const x = axis(lx, wx, W);
+  const y = axis(ly, wy, H);
+  return { width: x.n, height: y.n, wx: x.ws, wy: y.ws, sx: x.sum, sy: y.sum };
+}
+
+/**
+ * Runs the backend over `image` (already normalised) in tiles and returns one full-size Float32 map per output
+ * (or, for an output in `shapes`, its channels on its grid), each the weighted mean of the overlapping tiles'
+ * predictions.
  */
 export async function runTiled(
   backend: InferenceBackend,
@@ -107,38 +171,36 @@ export async function runTiled(
   const { width: W, height: H, data: src } = image;
   if (W < 1 || H < 1) throw new Error('runTiled: empty image');
   const multiple = Math.max(1, opts.multiple | 0);
-  const lx = layoutAxis(W, opts.tileSize, opts.overlap, multiple);
-  const ly = layoutAxis(H, opts.tileSize, opts.overlap, multiple);
+  const shapes = opts.shapes ?? {};
+  const align = Object.values(shapes).reduce((a, s) => Math.max(a, s.grid), 1);
+  if (multiple % align !== 0)
+    throw new Error(`an output's grid (${align}) does not divide the model's input multiple (${multiple})`);
+  const lx = layoutAxis(W, opts.tileSize, opts.overlap, multiple, align);
+  const ly = layoutAxis(H, opts.tileSize, opts.overlap, multiple, align);
   const tw = lx.length;
   const th = ly.length;
   const wx = lx.origins.map((_, i) => axisWeights(lx, i, W));
   const wy = ly.origins.map((_, j) => axisWeights(ly, j, H));
-
-  // The grid is a Cartesian product of 1-D layouts and each tile's weight is wx*wy, so the per-pixel weight
-  // sum factorises into two 1-D sums: no full-size weight map needed.
-  const sx = new Float32Array(W);
-  const sy = new Float32Array(H);
-  lx.origins.forEach((x0, i) => {
-    for (let p = 0; p < tw && x0 + p < W; p++) sx[x0 + p] += wx[i][p];
-  });
-  ly.origins.forEach((y0, j) => {
-    for (let q = 0; q < th && y0 + q < H; q++) sy[y0 + q] += wy[j][q];
-  });
 
   const total = lx.origins.length * ly.origins.length;
   const tile = new Float32Array(tw * th);
   const colIndex = new Int32Array(tw);
   const acc: Record<string, Float32Array> = {};
   let names: string[] | null = opts.outputs ?? null;
+  // One blend per grid in use: grid 1 is the full-resolution maps.
+  const blends = new Map<number, GridBlend>();
+  const blendFor = (g: number): GridBlend => {
+    let b = blends.get(g);
+    if (!b) blends.set(g, (b = gridBlend(g, W, H, lx, ly, wx, wy)));
+    return b;
+  };
   let done = 0;
 
   for (let j = 0; j < ly.origins.length; j++) {
     const y0 = ly.origins[j];
-    const wyj = wy[j];
     for (let i = 0; i < lx.origins.length; i++) {
       if (opts.signal?.aborted) throw abortError(opts.signal);
       const x0 = lx.origins[i];
-      const wxi = wx[i];
       for (let p = 0; p < tw; p++) colIndex[p] = reflectIndex(x0 + p, W);
       for (let q = 0; q < th; q++) {
         const rowOff = reflectIndex(y0 + q, H) * W;
@@ -150,17 +212,29 @@ export async function runTiled(
       for (const name of names) {
         const o = out[name];
         if (!o) throw new Error(`model output "${name}" missing`);
-        if (o.length !== tw * th)
-          throw new Error(`model output "${name}" has ${o.length} values, expected ${tw * th}`);
+        const { grid: g, channels: c } = shapes[name] ?? { grid: 1, channels: 1 };
+        const b = blendFor(g);
+        const tgw = tw / g;
+        const tgh = th / g;
+        if (o.length !== c * tgw * tgh)
+          throw new Error(`model output "${name}" has ${o.length} values, expected ${c * tgw * tgh}`);
         let a = acc[name];
-        if (!a) a = acc[name] = new Float32Array(W * H);
-        const qEnd = Math.min(th, H - y0);
-        const pEnd = Math.min(tw, W - x0);
-        for (let q = 0; q < qEnd; q++) {
-          const wq = wyj[q];
-          const aOff = (y0 + q) * W + x0;
-          const oOff = q * tw;
-          for (let p = 0; p < pEnd; p++) a[aOff + p] += o[oOff + p] * wq * wxi[p];
+        if (!a) a = acc[name] = new Float32Array(c * b.width * b.height);
+        const gx0 = x0 / g;
+        const gy0 = y0 / g;
+        const qEnd = Math.min(tgh, b.height - gy0);
+        const pEnd = Math.min(tgw, b.width - gx0);
+        const wxi = b.wx[i];
+        const wyj = b.wy[j];
+        for (let ch = 0; ch < c; ch++) {
+          const aPlane = ch * b.width * b.height;
+          const oPlane = ch * tgw * tgh;
+          for (let q = 0; q < qEnd; q++) {
+            const wq = wyj[q];
+            const aOff = aPlane + (gy0 + q) * b.width + gx0;
+            const oOff = oPlane + q * tgw;
+            for (let p = 0; p < pEnd; p++) a[aOff + p] += o[oOff + p] * wq * wxi[p];
+          }
         }
       }
       done++;
@@ -170,11 +244,14 @@ export async function runTiled(
 
   for (const name of names ?? []) {
     const a = acc[name];
-    for (let y = 0; y < H; y++) {
-      const off = y * W;
-      const syy = sy[y];
-      for (let x = 0; x < W; x++) a[off + x] /= sx[x] * syy;
-    }
+    const b = blendFor(shapes[name]?.grid ?? 1);
+    const plane = b.width * b.height;
+    for (let off = 0; off < a.length; off += plane)
+      for (let y = 0; y < b.height; y++) {
+        const row = off + y * b.width;
+        const syy = b.sy[y];
+        for (let x = 0; x < b.width; x++) a[row + x] /= b.sx[x] * syy;
+      }
   }
   return acc;
 }
