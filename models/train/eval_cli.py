@@ -3,7 +3,7 @@ with the model and with the classical threshold method, then score its labels/<s
 
   /usr/bin/python3 models/train/eval_cli.py --data ../shared/data [--record]
 
---record writes the figures into models/saemi-unet.json under validation.cli. Needs split.json.
+--record writes the figures into the model's record (models/records/, records.py) under validation.cli. Needs split.json.
 """
 
 import argparse
@@ -18,6 +18,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 
 from evaluate import score_dir, summarise  # noqa: E402
+from records import update_record  # noqa: E402
 
 SOURCES = {
     # name: (images dir, masks dir, truth kind, image extension)
@@ -115,8 +116,8 @@ def main():
     json.dump(results, open(os.path.join(a.work, "results.json"), "w"), indent=1)
     if a.record:
 
-        def record(sc):
-            sc["validation"]["cli"] = {
+        def record(r):
+            r.setdefault("validation", {})["cli"] = {
                 "command": "npx saemi analyze <held-out images> --out DIR --method model|threshold " + a.extra,
                 "notes": "labels/<stem>.png scored by models/train/evaluate.py; msa truth is binary, so its "
                 "instances are connected components (touching particles count as one); truth particles under "
@@ -125,7 +126,7 @@ def main():
                 "results": results,
             }
 
-        update_sidecar(record)
+        update_record(record)
 
 
 def update_sidecar(change):

@@ -28,6 +28,7 @@ from bnrecal import recalibrate  # noqa: E402
 from export import export  # noqa: E402
 from net import ARCHS, count_macs, n_params  # noqa: E402
 from postprocess import instances, predict  # noqa: E402
+from records import load_record, provenance, write_record  # noqa: E402
 
 MODELS = os.path.abspath(os.path.join(HERE, ".."))
 NAME = "saemi-unet"
@@ -188,7 +189,7 @@ def main():
     }
     stages = [stage]
     if stage["init"] and shipped is not None:
-        stages = shipped["training"].get("stages", []) + stages
+        stages = load_record(shipped).get("training", {}).get("stages", []) + stages
     synth_info = split["synth"].get("sets", {})
     emps_all, meta = emps_items(a.data)
     sidecar = {
@@ -277,8 +278,15 @@ def main():
     if a.keep_rules:
         kept = {k: v for k, v in shipped.items() if k not in sidecar or k in RULE_KEYS}
         stale = ("cli", "cliTuning", "pythonNotes")
-        shipped_validation = {k: v for k, v in shipped["validation"].items() if k not in stale}
+        shipped_validation = {
+            k: v for k, v in load_record(shipped).get("validation", {}).items() if k not in stale
+        }
+        kept = {k: v for k, v in kept.items() if k not in ("training", "validation", "provenance")}
         sidecar = {**sidecar, **kept, "validation": {**shipped_validation, **sidecar["validation"]}}
+    # The records go beside the model, not into what browsers load.
+    record = {"training": sidecar.pop("training"), "validation": sidecar.pop("validation")}
+    sidecar["provenance"] = provenance(sidecar)
+    write_record(sidecar, record)
     with open(os.path.join(MODELS, NAME + ".json"), "w") as f:
         json.dump(sidecar, f, indent=2)
         f.write("\n")

@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from eval_cli import ROOT, min_area_of, run_cli, score, stage, update_sidecar  # noqa: E402
+from records import load_record, update_record  # noqa: E402
 
 SIDECAR = os.path.join(ROOT, "models", "saemi-unet.json")  # the base: all but the rules
 ONNX = os.path.join(ROOT, "models", "saemi-unet.onnx")
@@ -203,7 +204,7 @@ def main():
     ap.add_argument("--reselect", action="store_true", help="choose from the sidecar's recorded grid, run nothing")
     a = ap.parse_args()
     if a.reselect:
-        ship(json.load(open(SIDECAR))["validation"]["cliTuning"]["grid"], a.write, a.synth_max)
+        ship(load_record(json.load(open(SIDECAR)))["validation"]["cliTuning"]["grid"], a.write, a.synth_max)
         return
     split = json.load(open(os.path.join(HERE, "split.json")))
     sets = stage(split, a.data, a.work, a.synth_max)
@@ -250,16 +251,17 @@ def ship(grid, write, synth_max):
     if not write:
         return
 
-    def store(sc):
-        apply(sc, best["rules"])
-        sc.setdefault("validation", {})["cliTuning"] = {
+    update_sidecar(lambda sc: apply(sc, best["rules"]))
+
+    def store(r):
+        r.setdefault("validation", {})["cliTuning"] = {
             "objective": "mean F1@0.5 of the EMPS, msa and synthetic hold-outs (synthetic: first %d per set), "
             "among rules that count the e2e images within %d %% (countsOk); within %.3f of the best, the higher "
             "synthetic F1" % (synth_max, COUNT_TOLERANCE * 100, TIE),
             "grid": grid,
         }
 
-    update_sidecar(store)
+    update_record(store)
 
 
 if __name__ == "__main__":

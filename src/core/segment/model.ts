@@ -102,6 +102,8 @@ export interface ModelSidecar {
     /** Rays models: a polygon is dropped when more than this share of it overlaps polygons already kept. */
     starOverlap?: number;
   };
+  /** One line on where the model came from (for the shipped one: its record in models/records/). */
+  provenance?: string;
   training?: unknown;
   validation?: unknown;
 }
