@@ -77,4 +77,10 @@ test('a star-convex (rays) model loads like any other and splits touching discs'
   await waitSettled(page, 1);
   await expect(row(page, 'discs.png')).toHaveAttribute('data-status', 'done');
   expect(await rowCount(page, 'discs.png')).toBe(centres.length);
+  // the decision trace says which model ran and what was measured
+  await row(page, 'discs.png').click();
+  const trace = page.getByTestId('trace');
+  await trace.locator('summary').click();
+  await expect(trace).toContainText('segment: star-tiny 0.0.1, native scale');
+  await expect(trace).toContainText(`measure: ${centres.length} particles in the statistics`);
 });

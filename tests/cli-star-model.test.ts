@@ -46,6 +46,13 @@ describe('a rays (star-convex) model in the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const rows = parseCsvRecords(readFileSync(path.join(out, 'particles.csv'), 'utf8'));
     expect(rows).toHaveLength(SCENE.length);
+    // --json carries each image's decision trace
+    const json = JSON.parse(r.stdout) as { images: Array<{ trace: string[] }> };
+    expect(json.images[0].trace).toEqual([
+      'calibrate: no pixel size found, sizes in px',
+      'segment: star-tiny 0.0.1, native scale (the model states no size range)',
+      `measure: ${SCENE.length} particles in the statistics`,
+    ]);
     // A 32-gon of circumradius 8.3 px holds about pi * 8.3^2 * 0.994 = 215 pixel centres.
     for (const row of rows) {
       expect(Number(row.area)).toBeGreaterThan(200);

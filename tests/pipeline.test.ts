@@ -79,6 +79,12 @@ describe('pipeline, threshold method', () => {
     expect(a.calibration.source).toBe('none');
     expect(a.seconds).toBeGreaterThan(0);
     expect(stages).toEqual(['decode', 'calibrate', 'normalise', 'segment', 'measure', 'done']);
+    expect(a.trace).toHaveLength(3);
+    expect(a.trace?.[0]).toBe('calibrate: no pixel size found, sizes in px');
+    expect(a.trace?.[1]).toMatch(
+      /^segment: threshold method, dark particles above 0\.\d{3} of the stretched grey$/,
+    );
+    expect(a.trace?.[2]).toBe(`measure: ${DISCS.length} particles in the statistics`);
   });
 
   it('bright particles on dark ground give the same count; --no-split merges the touching pair', async () => {
@@ -104,6 +110,10 @@ describe('pipeline, threshold method', () => {
     for (let i = 200 * W; i < W * H; i++) expect(a.labels.data[i]).toBe(0);
     // The disc at y = 210 lies in the band: gone, the rest stays.
     expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+    expect(a.trace?.slice(0, 2)).toEqual([
+      'calibrate: 2.5 nm/px from manual (set by the user)',
+      'excluded rows: rows 200-239 left out',
+    ]);
   });
 
   it('remeasure applies a new minimum area and pixel size without segmenting again', async () => {
@@ -118,6 +128,12 @@ describe('pipeline, threshold method', () => {
     const small = r.particles.filter((p) => p.excluded === 'small').length;
     expect(small).toBe(DISCS.filter(([, , rr]) => Math.PI * rr * rr < 300).length);
     expect(r.calibration).toMatchObject({ pixelSize: 1, unit: 'um', source: 'manual' });
+    // The stages that ran again say so in the trace; the segmentation's line stands.
+    expect(r.trace?.[0]).toMatch(/^calibrate: 1 um\/px from manual/);
+    expect(r.trace?.[1]).toBe(a.trace?.[1]);
+    expect(r.trace?.[2]).toBe(
+      `measure: ${DISCS.length - small} particles in the statistics; left out: 0 touching the edge, ${small} under the minimum area`,
+    );
   });
 
   it('rejects bad bytes with a one-line InputError', async () => {
@@ -164,6 +180,7 @@ describe('pipeline, model method (fake backend)', () => {
     expect(a.modelName).toBe('fake 0');
     // Boundary map is empty: the touching pair stays one particle without the watershed...
     expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+    expect(a.trace?.[1]).toBe('segment: fake 0, native scale (the model states no size range)');
     expect(fractions[fractions.length - 1]).toBe(1);
     expect(fractions.length).toBeGreaterThan(4);
     // ... and is split with it.
@@ -184,6 +201,9 @@ describe('pipeline, model method (fake backend)', () => {
       /outside the 3-12 px the model segments best: inference ran at 0\.\d\dx scale/,
     );
     expect(a.particles.filter((p) => p.excluded === null).length).toBe(DISCS.length - 1);
+    expect(a.trace?.[1]).toMatch(
+      /^segment: fake 0, 0\.\d\dx scale: particles about \d+\.\d px \(median of the first pass\), outside 3-12 px$/,
+    );
     // Areas survive the round trip through the smaller scale within 15 %.
     const [cx, cy, r] = DISCS[1];
     const p = a.particles.find((q) => q.id === a.labels.data[cy * W + cx])!;
@@ -251,6 +271,9 @@ describe('pipeline, model method (fake backend)', () => {
     expect(one.warnings).toContain(
       '2 detections brighter than the surroundings dropped: the particles here are darker (mixed contrast keeps them)',
     );
+    expect(one.trace?.[2]).toBe(
+      'contrast: particles darker than their surroundings, 2 of the other contrast dropped',
+    );
     const mixed = await analyzeImage(
       { name: 'm.png', bytes: pngBytes(px) },
       { ...opts, mixedContrast: true },
@@ -258,6 +281,7 @@ describe('pipeline, model method (fake backend)', () => {
     );
     expect(found(mixed)).toBe(dark + 2);
     expect(mixed.warnings.join(' ')).not.toMatch(/dropped/);
+    expect(mixed.trace?.some((l) => l.startsWith('contrast:'))).toBe(false);
     // a sidecar without the rule keeps both contrasts
     const noRule = { ...twoSided, sidecar: { ...twoSided.sidecar, thresholds: sidecar.thresholds } };
     expect(found(await analyzeImage({ name: 'm.png', bytes: pngBytes(px) }, opts, noRule))).toBe(dark + 2);

@@ -308,6 +308,7 @@ describe('segmentStar', () => {
     expect(r.labels.count).toBe(discs.length);
     for (const iou of bestIoUs(truth, r.labels)) expect(iou).toBeGreaterThan(0.8);
     expect(r.warnings).toEqual([]);
+    expect(r.decision).toBe(`native scale: ${discs.length} particles, median 13.2 px, within 8-60 px`);
   });
 
   it('resamples once when the particles are below the range, and draws them back at the image size', async () => {
@@ -325,6 +326,7 @@ describe('segmentStar', () => {
     expect(r.scale).toBeGreaterThan(1.8);
     expect(r.scale).toBeLessThan(2.4);
     expect(r.warnings.join(' ')).toMatch(/inference ran at 2\.\d\dx scale/);
+    expect(r.decision).toMatch(/^2\.\d\dx scale: first-pass median 13\.2 px, outside 24-80 px$/);
     expect(r.labels.width).toBe(140);
     expect(r.labels.count).toBe(discs.length);
     for (const iou of bestIoUs(truth, r.labels)) expect(iou).toBeGreaterThan(0.8);

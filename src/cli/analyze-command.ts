@@ -121,7 +121,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
         );
     }
 
-    const results: Pick<FinishedImage, 'name' | 'summaryLine' | 'pool' | 'warnings'>[] = [];
+    const results: Pick<FinishedImage, 'name' | 'summaryLine' | 'pool' | 'warnings' | 'trace'>[] = [];
     const total = files.length;
     const limitMs = args.imageTimeout * 1000;
     for (let k = 0; k < total; k++) {
@@ -163,7 +163,13 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       // Printed once the image is on disk: a line seen before a kill is a result the folder keeps.
       err(`${tag}: ${fin.progress}`);
       // Only what the pooled row and --json need stays in memory: a batch of thousands holds no labels.
-      results.push({ name: fin.name, summaryLine: fin.summaryLine, pool: fin.pool, warnings: fin.warnings });
+      results.push({
+        name: fin.name,
+        summaryLine: fin.summaryLine,
+        pool: fin.pool,
+        warnings: fin.warnings,
+        trace: fin.trace,
+      });
       for (const w of fin.warnings) err(`${tag}: warning: ${w}`);
     }
 
@@ -184,10 +190,11 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
         (earlier?.summaryBody ?? '') +
         results.map((r) => r.summaryLine).join('') +
         pooled;
-      const warnings = new Map<string, string[]>();
-      for (const i of earlier?.images ?? []) warnings.set(i.entry.name, i.entry.warnings);
-      for (const r of results) warnings.set(r.name, r.warnings);
-      process.stdout.write(JSON.stringify(summaryJson(summary, warnings, failed), null, 2) + '\n');
+      const notes = new Map<string, ImageNotes>();
+      for (const i of earlier?.images ?? [])
+        notes.set(i.entry.name, { warnings: i.entry.warnings, trace: i.entry.trace ?? [] });
+      for (const r of results) notes.set(r.name, { warnings: r.warnings, trace: r.trace });
+      process.stdout.write(JSON.stringify(summaryJson(summary, notes, failed), null, 2) + '\n');
     }
     if (failed > 0) {
       const kept = done.size ? ` (and ${done.size} kept from the earlier run)` : '';
@@ -304,8 +311,13 @@ function failure(e: unknown, timeoutS: number): string {
   return oneLine(e);
 }
 
-/** summary.csv as JSON: the same columns (numbers as numbers), plus warnings and failures. */
-function summaryJson(summaryText: string, warnings: Map<string, string[]>, failed: number): unknown {
+interface ImageNotes {
+  warnings: string[];
+  trace: string[];
+}
+
+/** summary.csv as JSON: the same columns (numbers as numbers), plus each image's warnings and trace, and failures. */
+function summaryJson(summaryText: string, notes: Map<string, ImageNotes>, failed: number): unknown {
   const rows = parseCsv(summaryText);
   const [header, ...body] = rows;
   const objects = body.map((r) => {
@@ -324,7 +336,7 @@ function summaryJson(summaryText: string, warnings: Map<string, string[]>, faile
   return {
     images: objects
       .filter((o) => o.image !== '*')
-      .map((o) => ({ ...o, warnings: warnings.get(String(o.image)) ?? [] })),
+      .map((o) => ({ ...o, ...(notes.get(String(o.image)) ?? { warnings: [], trace: [] }) })),
     pooled: objects.find((o) => o.image === '*') ?? null,
     failed,
   };

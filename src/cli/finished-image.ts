@@ -18,6 +18,8 @@ export interface FinishedImage {
   /** "6 particles, 2.50 nm/px (metadata), 0.41 s" */
   progress: string;
   warnings: string[];
+  /** The analysis' decision trace (ImageAnalysis.trace). */
+  trace: string[];
   /** 16-bit label PNG, or null when no --out folder asked for it. */
   labelPng: Uint8Array | null;
   /** ImageJ ROI set (RoiSet.zip), or null when --rois did not ask for it. */
@@ -39,6 +41,7 @@ export function finishImage(a: ImageAnalysis, withLabels: boolean, withRois = fa
     pool: poolImage(a),
     progress: progressLine(a),
     warnings,
+    trace: a.trace ?? [],
     labelPng: withLabels ? encodeLabelPng(a.labels, a.particles) : null,
     roisZip: rois?.zip ?? null,
   };

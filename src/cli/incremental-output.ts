@@ -246,6 +246,7 @@ export class IncrementalOutput {
         particlesEnd: this.particles.pos,
         summaryEnd: this.summary.pos,
         warnings: img.warnings,
+        trace: img.trace,
       };
       await append(this.manifest, Buffer.from(manifestLine(entry)));
       await sync(this.manifest);

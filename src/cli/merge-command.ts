@@ -160,6 +160,7 @@ export async function runMergeCommand(argv: string[]): Promise<number> {
         pool,
         progress: '',
         warnings: entry.warnings,
+        trace: entry.trace ?? [],
         labelPng: await readIfThere(path.join(run.dir, 'labels', own + '.png')),
         roisZip: await readIfThere(path.join(run.dir, 'rois', own + '.zip')),
       };

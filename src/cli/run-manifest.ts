@@ -43,6 +43,8 @@ export interface ImageEntry {
   particlesEnd: number;
   summaryEnd: number;
   warnings: string[];
+  /** The decision trace; absent in manifests written before it existed. */
+  trace?: string[];
 }
 
 export function runFingerprint(

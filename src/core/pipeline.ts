@@ -78,6 +78,8 @@ export async function analyzeImage(
     if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
   };
   const warnings: string[] = [];
+  // What each stage decided and why, one line each (the app and --json show it).
+  const trace: string[] = [];
 
   check();
   onProgress?.('decode', 0);
@@ -102,6 +104,9 @@ export async function analyzeImage(
   warnings.push(...cal.warnings);
   if (cal.barNote) warnings.push(cal.barNote);
   const excluded = cal.excluded;
+  trace.push(calibrationTrace(cal.calibration));
+  for (const b of excluded)
+    trace.push(`${b.reason === 'banner' ? 'banner' : 'excluded rows'}: rows ${b.y0}-${b.y1 - 1} left out`);
   const blocked = bandMask(excluded, width, height);
   let valid: Uint8Array | undefined;
   if (blocked) {
@@ -116,6 +121,7 @@ export async function analyzeImage(
     grey = null;
     onProgress?.('segment', 0);
     labels = readLabelImage(input.labels.bytes, input.labels.name, width, height);
+    trace.push(`segment: labels given (${input.labels.name}), not segmented`);
   } else if (options.method === 'model' && model) {
     const sc = model.sidecar;
     const { low, high } = sc.input.normalisation;
@@ -152,10 +158,19 @@ export async function analyzeImage(
     });
     warnings.push(...r.warnings);
     labels = r.labels;
+    trace.push(
+      `segment: ${sc.name} ${sc.version}${backend === model.backend ? '' : ' (thorough)'}, ${r.decision}`,
+    );
     if (contrastGrey && contrastShare !== undefined) {
       onProgress?.('contrast', 0);
       const c = dropOppositeContrast(labels, contrastGrey, contrastShare, blocked);
       contrastGrey = null;
+      const kept = c.polarity > 0 ? 'brighter' : 'darker';
+      trace.push(
+        c.polarity === 0
+          ? 'contrast: no clear majority of brighter or darker particles, all detections kept'
+          : `contrast: particles ${kept} than their surroundings, ${c.dropped} of the other contrast dropped`,
+      );
       if (c.dropped > 0)
         warnings.push(
           `${c.dropped} detection${c.dropped === 1 ? '' : 's'} ${c.polarity > 0 ? 'darker' : 'brighter'} than ` +
@@ -178,6 +193,10 @@ export async function analyzeImage(
     warnings.push(...r.warnings);
     onProgress?.('segment', 1);
     labels = r.labels;
+    trace.push(
+      `segment: threshold method, ${r.darkParticles ? 'dark' : 'bright'} particles above ${r.threshold.toFixed(3)}` +
+        ' of the stretched grey',
+    );
   }
 
   check();
@@ -199,6 +218,7 @@ export async function analyzeImage(
     excludedBands: excluded,
   });
   if (!particles.some((p) => p.excluded === null)) warnings.push('no particles found');
+  trace.push(measureTrace(particles));
   onProgress?.('done', 1);
 
   return {
@@ -218,7 +238,26 @@ export async function analyzeImage(
         : undefined,
     seconds: (performance.now() - t0) / 1000,
     warnings,
+    trace,
   };
+}
+
+function calibrationTrace(c: Calibration): string {
+  if (c.pixelSize === null) return 'calibrate: no pixel size found, sizes in px';
+  return `calibrate: ${+c.pixelSize.toPrecision(4)} ${c.unit}/px from ${c.source}${c.detail ? ` (${c.detail})` : ''}`;
+}
+
+function measureTrace(particles: ImageAnalysis['particles']): string {
+  let edge = 0;
+  let small = 0;
+  for (const p of particles)
+    if (p.excluded === 'edge') edge++;
+    else if (p.excluded === 'small') small++;
+  const kept = particles.length - edge - small;
+  return (
+    `measure: ${kept} particle${kept === 1 ? '' : 's'} in the statistics` +
+    (edge || small ? `; left out: ${edge} touching the edge, ${small} under the minimum area` : '')
+  );
 }
 
 /**
@@ -243,7 +282,15 @@ export function remeasure(a: ImageAnalysis, options: AnalysisOptions): ImageAnal
     excludeEdges: options.excludeEdges,
     excludedBands: a.excluded,
   });
-  return { ...a, labels, particles, calibration };
+  // The stages that ran again say so; the segmentation's lines stand (edits are the user's, not a stage's).
+  const trace = a.trace?.map((l) =>
+    l.startsWith('calibrate:')
+      ? calibrationTrace(calibration)
+      : l.startsWith('measure:')
+        ? measureTrace(particles)
+        : l,
+  );
+  return { ...a, labels, particles, calibration, ...(trace ? { trace } : {}) };
 }
 
 /** 1 for pixels in an excluded band, or undefined when there is none. */

@@ -172,6 +172,11 @@ export interface ImageAnalysis {
   seconds: number;
   /** Non-fatal notes for the user (e.g. "no pixel size found: sizes in px"). */
   warnings: string[];
+  /**
+   * What each stage decided and why, one short line per stage (pixel size and its source, rows left out, the
+   * scale the model ran at, counts dropped by each filter). Absent on analyses stored before it existed.
+   */
+  trace?: string[];
 }
 
 /** Thrown for inputs that cannot be analysed; message is one clear line for the user. */

@@ -31,7 +31,20 @@ export interface ModelSegmentResult {
   labels: LabelImage;
   /** Scale the model ran at (1 = native resolution). */
   scale: number;
+  /** Why that scale, in a few words for the analysis trace. */
+  decision: string;
   warnings: string[];
+}
+
+/** The trace's words for a first pass kept at native scale. */
+export function nativeDecision(count: number, median: number, range: [number, number] | undefined): string {
+  if (!range) return 'native scale (the model states no size range)';
+  if (count === 0) return 'native scale (no particles to size)';
+  const inRange = median >= range[0] && median <= range[1];
+  return (
+    `native scale: ${count} particles, median ${median.toFixed(1)} px` +
+    (inRange ? `, within ${range[0]}-${range[1]} px` : ', too few or too mixed to resample for')
+  );
 }
 
 /** Fewer particles than this give no reliable typical size, so no resampling is attempted. */
@@ -117,13 +130,15 @@ export async function segmentWithModel(
       ? bandDiameter(maps[fgName], maps[bName], sidecar.thresholds.foreground, BAND_THRESHOLD, minForeground)
       : NaN;
   maps = null;
-  if (!range) return { labels, scale: 1, warnings };
-
   const sizes = particleSizes(labels);
+  if (!range)
+    return { labels, scale: 1, decision: nativeDecision(sizes.count, sizes.median, range), warnings };
+
   const ev = { ...sizes, bandDiameter: band };
   const target = sidecar.resampleTargetPx;
   let scale = chooseScale(ev, range, W * H, target, sidecar.maxUpscale);
   let typical = scale > 1 && band > 0 ? band : sizes.median;
+  let why = scale > 1 && band > 0 ? 'read from the boundary band' : 'median of the first pass';
   // The probe can only raise the scale, so it is not run once the cap is reached.
   if (probeCrop && bName && scale < (sidecar.maxUpscale ?? MAX_UPSCALE) && needsProbe(ev, range)) {
     const up = resizeBilinear(probeCrop, probeCrop.width * PROBE_SCALE, probeCrop.height * PROBE_SCALE);
@@ -147,10 +162,12 @@ export async function segmentWithModel(
       if (probed > scale) {
         scale = probed;
         typical = probe;
+        why = `read at ${PROBE_SCALE}x on the busiest ${PROBE_SIDE} px window`;
       }
     }
   }
-  if (scale === 1) return { labels, scale, warnings };
+  if (scale === 1)
+    return { labels, scale, decision: nativeDecision(sizes.count, sizes.median, range), warnings };
 
   const sw = Math.max(1, Math.round(W * scale));
   const sh = Math.max(1, Math.round(H * scale));
@@ -169,7 +186,8 @@ export async function segmentWithModel(
     `particles are about ${typical.toFixed(1)} px across, outside the ${range[0]}-${range[1]} px the model ` +
       `segments best: inference ran at ${scale.toFixed(2)}x scale`,
   );
-  return { labels, scale, warnings };
+  const decision = `${scale.toFixed(2)}x scale: particles about ${typical.toFixed(1)} px (${why}), outside ${range[0]}-${range[1]} px`;
+  return { labels, scale, decision, warnings };
 }
 
 /**

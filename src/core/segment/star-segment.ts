@@ -9,7 +9,7 @@ import type { GreyF32, LabelImage } from '../raster';
 import { resizeBilinear } from '../resize';
 import type { InferenceBackend, ModelSidecar } from './model';
 import type { ModelSegmentOptions, ModelSegmentResult } from './model-segment';
-import { chooseScale, particleSizes } from './model-segment';
+import { chooseScale, nativeDecision, particleSizes } from './model-segment';
 import { decodeStarPolygons } from './star-decode';
 import { runTiled } from './tiles';
 
@@ -76,9 +76,10 @@ export async function segmentStar(
   const labels = await pass(first);
   first = null;
   const range = sidecar.diameterRangePx;
-  if (!range) return { labels, scale: 1, warnings };
-
   const sizes = particleSizes(labels);
+  const native = { labels, scale: 1, decision: nativeDecision(sizes.count, sizes.median, range), warnings };
+  if (!range) return native;
+
   let scale = chooseScale(
     { ...sizes, bandDiameter: NaN },
     range,
@@ -88,7 +89,7 @@ export async function segmentStar(
   );
   const maxPixels = (MAX_RAY_VALUES * grid * grid) / channels;
   if (scale > 1 && W * H * scale * scale > maxPixels) scale = Math.max(1, Math.sqrt(maxPixels / (W * H)));
-  if (Math.abs(scale - 1) < 0.05) return { labels, scale: 1, warnings };
+  if (Math.abs(scale - 1) < 0.05) return native;
   const sw = Math.max(1, Math.round(W * scale));
   const sh = Math.max(1, Math.round(H * scale));
   const second = await pass(resizeBilinear(image(), sw, sh));
@@ -96,5 +97,6 @@ export async function segmentStar(
     `particles are about ${sizes.median.toFixed(1)} px across, outside the ${range[0]}-${range[1]} px the model ` +
       `segments best: inference ran at ${scale.toFixed(2)}x scale`,
   );
-  return { labels: second, scale, warnings };
+  const decision = `${scale.toFixed(2)}x scale: first-pass median ${sizes.median.toFixed(1)} px, outside ${range[0]}-${range[1]} px`;
+  return { labels: second, scale, decision, warnings };
 }
