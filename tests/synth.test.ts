@@ -451,11 +451,34 @@ describe('saemi synth command', () => {
       expect(await runSynthCommand(['--out', '/tmp/x'])).toBe(2);
       expect(await runSynthCommand(['--n', '3', '--out', '/tmp/x', '--size', 'big'])).toBe(2);
       expect(await runSynthCommand(['--n', '3', '--out', '/tmp/x', '--modality', 'xray'])).toBe(2);
+      expect(await runSynthCommand(['--n', '3', '--out', '/tmp/x', '--arrangement', 'heap'])).toBe(2);
     } finally {
       process.stderr.write = err;
     }
     expect(text).toMatch(/--n is required/);
     expect(text).toMatch(/--size/);
     expect(text).toMatch(/--modality/);
+    expect(text).toMatch(/--arrangement: dispersed, random, agglomerated, packed; got "heap"/);
+  });
+
+  it('lays every image out as --arrangement says (a set of touching particles to validate on)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'saemi-synth-'));
+    try {
+      const args = ['--n', '6', '--seed', '5', '--size', '96', '--modality', 'sem', '--quiet'];
+      expect(await runSynthCommand([...args, '--out', dir, '--arrangement', 'agglomerated'])).toBe(0);
+      const lines = readFileSync(join(dir, 'truth.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.map((t) => t.arrangement)).toEqual(Array(6).fill('agglomerated'));
+      expect(lines.map((t) => t.modality)).toEqual(Array(6).fill('sem'));
+      // without the option the arrangement is drawn per image, and differs across these six
+      const drawn = lines.map(
+        (t) => generateSynthetic(synthJob(parseSynthArgs([...args, '--out', dir]), t.index)).meta.arrangement,
+      );
+      expect(new Set(drawn).size).toBeGreaterThan(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
  * `saemi synth`: writes synthetic image/mask pairs for training and testing.
  *
  *   saemi synth --n 5000 --out DIR [--seed S] [--size 512 | 256..1024 | 640x480] [--modality sem|tem|mix]
- *               [--sem-fraction 0.55] [--bit-depth 8|16] [--jobs J]
+ *               [--sem-fraction 0.55] [--bit-depth 8|16] [--arrangement A] [--jobs J]
  *
  * DIR/images/<i>.png (8- or 16-bit grey), DIR/masks/<i>.png (16-bit instance labels, 0 = background),
  * DIR/truth.jsonl (one JSON object per image, in index order), and last an empty DIR/READY: training
@@ -16,10 +16,14 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encode } from 'fast-png';
 import { generateSynthetic, SYNTH_VERSION, type Modality } from '../core/synth/index';
+import type { Arrangement } from '../core/synth/scene';
 import { Rng } from '../core/synth/prng';
 
 const USAGE = `usage: saemi synth --n N --out DIR [--seed S] [--size 512|256..1024|WxH] [--modality sem|tem|mix]
-                   [--sem-fraction F] [--bit-depth 8|16] [--jobs J]`;
+                   [--sem-fraction F] [--bit-depth 8|16] [--jobs J]
+                   [--arrangement dispersed|random|agglomerated|packed]   (default: drawn per image)`;
+
+const ARRANGEMENTS: readonly Arrangement[] = ['dispersed', 'random', 'agglomerated', 'packed'];
 
 interface SynthArgs {
   n: number;
@@ -29,6 +33,8 @@ interface SynthArgs {
   modality: 'sem' | 'tem' | 'mix';
   semFraction: number;
   bitDepth: 8 | 16;
+  /** Every image laid out this way (a validation set of touching particles); null: drawn per image. */
+  arrangement: Arrangement | null;
   jobs: number;
   shard: { index: number; count: number } | null;
   quiet: boolean;
@@ -55,6 +61,7 @@ export function parseSynthArgs(args: string[]): SynthArgs {
     modality: 'mix',
     semFraction: 0.55,
     bitDepth: 8,
+    arrangement: null,
     jobs: 1,
     shard: null,
     quiet: false,
@@ -104,6 +111,13 @@ export function parseSynthArgs(args: string[]): SynthArgs {
         a.bitDepth = v === '8' ? 8 : 16;
         break;
       }
+      case '--arrangement': {
+        const v = need();
+        const found = ARRANGEMENTS.find((x) => x === v);
+        if (!found) throw new UsageError(`--arrangement: ${ARRANGEMENTS.join(', ')}; got "${v}"`);
+        a.arrangement = found;
+        break;
+      }
       case '--jobs':
         a.jobs = int(need(), 1, 64);
         break;
@@ -136,7 +150,14 @@ export function parseSynthArgs(args: string[]): SynthArgs {
 export function synthJob(
   a: SynthArgs,
   i: number,
-): { seed: number; width: number; height: number; modality: Modality; count?: number } {
+): {
+  seed: number;
+  width: number;
+  height: number;
+  modality: Modality;
+  count?: number;
+  arrangement?: Arrangement;
+} {
   const seed = (a.seed * 1_000_003 + i) >>> 0;
   const r = new Rng(seed ^ 0x5a5a5a5a);
   const { wMin, wMax, hMin, hMax, square } = a.size;
@@ -144,8 +165,9 @@ export function synthJob(
   const height = square ? width : hMin + r.int(hMax - hMin + 1);
   const modality: Modality = a.modality === 'mix' ? (r.next() < a.semFraction ? 'sem' : 'tem') : a.modality;
   // about 1 % empty fields teach a model that texture alone is not a particle
-  if (r.next() < 0.01) return { seed, width, height, modality, count: 0 };
-  return { seed, width, height, modality };
+  const arrangement = a.arrangement ?? undefined;
+  if (r.next() < 0.01) return { seed, width, height, modality, count: 0, arrangement };
+  return { seed, width, height, modality, arrangement };
 }
 
 function pad(i: number, n: number): string {
