@@ -24,15 +24,39 @@ SOURCES = {
     # name: (images dir, masks dir, truth kind, image extension)
     "emps": ("emps_train/images", "emps_train/masks", "inst"),
     "msa": ("msa_tem_train/images", "msa_tem_train/masks", "bin"),
+    # JEOL SEM, touching spheres: the hold-out of star_split.json (every fifth complete image). The masks end at
+    # the info banner; a particle found in the banner counts as a false one.
+    "semseg": ("semseg_sem/images", "semseg_sem/masks", "inst"),
 }
 
 
-def stage(split, data, work, synth_max=0):
+# A synthetic set of agglomerated, touching SEM particles (issue 20's "synthetic agglomerate" figure), made by the
+# CLI from a seed no training set uses; every image is held out. Made into WORK/agglom-set when it is not there.
+AGGLOM_SET = ["--n", "60", "--seed", "101", "--size", "384..640", "--modality", "sem", "--arrangement", "agglomerated"]
+
+
+def make_agglom(work):
+    d = os.path.join(work, "agglom-set")
+    if not os.path.exists(os.path.join(d, "READY")):
+        shutil.rmtree(d, ignore_errors=True)
+        subprocess.run(["npx", "saemi", "synth", *AGGLOM_SET, "--out", d, "--quiet"], cwd=ROOT, check=True)
+    return d
+
+
+def load_split():
+    """split.json (EMPS, msa, synthetic) with the semseg_sem hold-out of star_split.json."""
+    split = json.load(open(os.path.join(HERE, "split.json")))
+    star = json.load(open(os.path.join(HERE, "star_split.json")))
+    split["semseg"] = star["semseg_sem"]
+    return split
+
+
+def stage(split, data, work, synth_max=0, sources=("emps", "msa", "semseg", "synth", "agglom")):
     """Copy each source's held-out images into WORK/<source>/in (the CLI takes a folder)."""
     sets = {}
     for name, (imgs, masks, kind) in SOURCES.items():
-        ids = split[name]["val"]
-        if not ids:
+        ids = split.get(name, {}).get("val")
+        if not ids or name not in sources:
             continue
         d = os.path.join(work, name, "in")
         shutil.rmtree(d, ignore_errors=True)
@@ -42,7 +66,7 @@ def stage(split, data, work, synth_max=0):
             shutil.copy(os.path.join(data, imgs, src), os.path.join(d, src))
         sets[name] = (d, os.path.join(data, masks), kind, ids)
     synth = split["synth"].get("sets", {})
-    if synth:
+    if synth and "synth" in sources:
         d = os.path.join(work, "synth", "in")
         shutil.rmtree(d, ignore_errors=True)
         os.makedirs(d)
@@ -51,12 +75,20 @@ def stage(split, data, work, synth_max=0):
         os.makedirs(tdir)
         ids = []
         for k, (sd, info) in enumerate(synth.items()):
+            if not os.path.isdir(sd):
+                print(f"synthetic set {sd} is not here (npx saemi synth makes it): not scored", file=sys.stderr)
+                continue
             for i in info["val"][: synth_max or None]:
                 sid = f"s{k}_{i}"  # two sets may share ids
                 shutil.copy(os.path.join(sd, "images", i + ".png"), os.path.join(d, sid + ".png"))
                 os.symlink(os.path.join(sd, "masks", i + ".png"), os.path.join(tdir, sid + ".png"))
                 ids.append(sid)
-        sets["synth"] = (d, tdir, "inst", ids)
+        if ids:
+            sets["synth"] = (d, tdir, "inst", ids)
+    if "agglom" in sources:
+        src = make_agglom(work)
+        ids = sorted(os.path.splitext(f)[0] for f in os.listdir(os.path.join(src, "images")))
+        sets["agglom"] = (os.path.join(src, "images"), os.path.join(src, "masks"), "inst", ids)
     return sets
 
 
@@ -92,13 +124,13 @@ def main():
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--work", default=os.path.join(HERE, "runs", "cli-eval"))
     ap.add_argument("--methods", default="model,threshold")
-    ap.add_argument("--sources", default="emps,msa,synth")
+    ap.add_argument("--sources", default="emps,msa,semseg,synth,agglom")
     ap.add_argument("--extra", default="", help="extra CLI options, space separated")
     ap.add_argument("--record", action="store_true")
     ap.add_argument("--synth-max", type=int, default=0, help="score only the first N synthetic hold-out images")
     a = ap.parse_args()
-    split = json.load(open(os.path.join(HERE, "split.json")))
-    sets = stage(split, a.data, a.work, a.synth_max)
+    split = load_split()
+    sets = stage(split, a.data, a.work, a.synth_max, a.sources.split(","))
     extra = a.extra.split() if a.extra else []
     results = {}
     for name, (indir, tdir, kind, ids) in sets.items():

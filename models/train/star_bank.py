@@ -56,7 +56,10 @@ def main():
     ap.add_argument("--synth", default="", help="comma-separated synthetic sets (saemi synth --out DIRs)")
     ap.add_argument("--weights", default="semseg=0.5,emps=0.5,synth=0")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--patch", type=int, default=256)
+    ap.add_argument("--scale-range", default="0.5,1.6", help="crop scale drawn log-uniformly in [lo,hi]")
     a = ap.parse_args()
+    scale_range = tuple(float(v) for v in a.scale_range.split(","))
     os.makedirs(a.out, exist_ok=True)
     emps, _ = emps_items(a.data)
     ss = semseg_items(a.data)
@@ -85,7 +88,7 @@ def main():
             continue
         src = names[int(rng.choice(len(names), p=p))]
         item = pools[src][int(rng.integers(len(pools[src])))]
-        ci, cl, cv = geometric_crop(item, rng)
+        ci, cl, cv = geometric_crop(item, rng, a.patch, scale_range)
         rays = ray_targets(cl)
         tmp = path + ".tmp.npz"
         np.savez(

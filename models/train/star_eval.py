@@ -60,7 +60,9 @@ def main():
     ap.add_argument("--sources", default="semseg_sem,emps")
     ap.add_argument("--prob", type=float, default=0.5)
     ap.add_argument("--overlap", type=float, default=0.3)
-    ap.add_argument("--grid", action="store_true", help="also try a small grid of prob/overlap")
+    ap.add_argument("--grid", action="store_true", help="try every pair of --grid-probs x --grid-overlaps")
+    ap.add_argument("--grid-probs", default="0.4,0.5,0.6,0.7,0.8")
+    ap.add_argument("--grid-overlaps", default="0.1,0.2,0.3")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--part", default="val", help="val (the hold-out) or train: choose thresholds on train")
     ap.add_argument("--max-images", type=int, default=0)
@@ -78,7 +80,7 @@ def main():
         model.eval().to(a.device)
     points = [(a.prob, a.overlap)]
     if a.grid:
-        points = [(p, o) for p in (0.4, 0.5, 0.6, 0.7, 0.8) for o in (0.1, 0.2, 0.3)]
+        points = [(float(p), float(o)) for p in a.grid_probs.split(",") for o in a.grid_overlaps.split(",")]
     rows = {p: {} for p in points}
     cli_rows = {}
     for src, i, ip, mp, cut in items:
