@@ -143,6 +143,19 @@ def cmd_build(a):
         nodes.append(helper.make_node("QuantizeLinear", [t, s, z], [t + "_q"], name=t + "_Q"))
         nodes.append(helper.make_node("DequantizeLinear", [t + "_q", s, z], [t + "_dq"], name=t + "_DQ"))
 
+    def add_dq_const(values, scales, name):
+        """An integer constant with one scale per output channel (zero point 0) and its DequantizeLinear;
+        returns the dequantised tensor's name."""
+        add_init(values, name)
+        add_init(scales, name + "_scale")
+        add_init(np.zeros(values.shape[0], values.dtype), name + "_zp")
+        nodes.append(
+            helper.make_node(
+                "DequantizeLinear", [name, name + "_scale", name + "_zp"], [name + "_dq"], name=name + "_DQ", axis=0
+            )
+        )
+        return name + "_dq"
+
     def rd(t, reader):
         """What `reader` reads for tensor t: Shape the uint8 tensor (same shape; leaves the DQ one reader),
         every reader of an integer tensor its dequantised copy (a Relu before Q must have Q as its only reader
@@ -169,29 +182,11 @@ def cmd_build(a):
             amax = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)
             ws = np.maximum(amax / 127.0, 1e-12).astype(np.float32)
             wq = np.clip(np.round(w / ws[:, None, None, None]), -127, 127).astype(np.int8)
-            wn = ins[1] + "_i8"
-            add_init(wq, wn)
-            add_init(ws, wn + "_scale")
-            add_init(np.zeros(w.shape[0], np.int8), wn + "_zp")
-            nodes.append(
-                helper.make_node(
-                    "DequantizeLinear", [wn, wn + "_scale", wn + "_zp"], [wn + "_dq"], name=wn + "_DQ", axis=0
-                )
-            )
-            new_ins = [rd(ins[0], n), wn + "_dq"]
+            new_ins = [rd(ins[0], n), add_dq_const(wq, ws, ins[1] + "_i8")]
             if b is not None:
                 bs = (np.float32(xs) * ws).astype(np.float32)
                 bq = np.round(b / bs).astype(np.int32)
-                bn = ins[2] + "_i32"
-                add_init(bq, bn)
-                add_init(bs, bn + "_scale")
-                add_init(np.zeros(w.shape[0], np.int32), bn + "_zp")
-                nodes.append(
-                    helper.make_node(
-                        "DequantizeLinear", [bn, bn + "_scale", bn + "_zp"], [bn + "_dq"], name=bn + "_DQ", axis=0
-                    )
-                )
-                new_ins.append(bn + "_dq")
+                new_ins.append(add_dq_const(bq, bs, ins[2] + "_i32"))
             nn = helper.make_node("Conv", new_ins, list(n.output), name=n.name)
         else:
             nn = helper.make_node(
