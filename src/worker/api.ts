@@ -6,6 +6,7 @@ import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types'
 import type { ModelSidecar } from '../core/segment/model';
 import type { EditIntent } from '../core/edit';
 import type { StageTimes } from './stage-clock';
+import type { Grey8 } from '../core/raster';
 
 export type { StageTimes };
 
@@ -84,9 +85,33 @@ export interface EditOutcome {
 
 export type ProgressFn = (stage: string, fraction: number) => void;
 
-export interface AnalysisWorkerApi {
+/** What the compute worker hands the document worker with each result (its own copies, transferred). */
+export interface Analysed {
+  analysis: ImageAnalysis;
+  autoCalibration: Calibration;
+  grey: Grey8;
+}
+
+/**
+ * The compute worker: model and inference only. It keeps no per-image state, so cancelling by terminating
+ * it loses nothing but the running analysis.
+ */
+export interface ComputeWorkerApi {
   init(opts: InitOptions): Promise<InitResult>;
-  analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult>;
+  analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult & { held: Analysed }>;
+  /** The "try the demo" micrograph from the synthetic generator, PNG-encoded. */
+  demoImage(): Promise<{ name: string; bytes: Uint8Array }>;
+  /** Number of model inference runs since the worker started (tests assert cache hits with it). */
+  inferenceRuns(): Promise<number>;
+}
+
+/**
+ * The document worker: every image's labels, edit history and preview. Long-lived (never terminated by a
+ * cancel), so undo stacks survive one; edits run here, off the page, on buffers it owns.
+ */
+export interface DocumentWorkerApi {
+  /** Takes a fresh result as the image's document, replacing (and so un-editing) any earlier one. */
+  hold(id: string, doc: Analysed): Promise<void>;
   /**
    * Takes an image's result from the cache (IndexedDB, read here, not on the page) so it can be shown,
    * edited and exported: the edited state when `edited`, else the cached result. Null when not cached.
@@ -113,9 +138,11 @@ export interface AnalysisWorkerApi {
     options: AnalysisOptions,
   ): Promise<EditOutcome>;
   overlayPng(id: string, mode: 'outline' | 'filled'): Promise<Uint8Array>;
-  /** The "try the demo" micrograph from the synthetic generator, PNG-encoded. */
-  demoImage(): Promise<{ name: string; bytes: Uint8Array }>;
   forget(id: string): Promise<void>;
-  /** Number of model inference runs since the worker started (tests assert cache hits with it). */
-  inferenceRuns(): Promise<number>;
 }
+
+/** The two workers as the page calls them (worker-client joins them; analyze also hands the document over). */
+export type AnalysisWorkerApi = Omit<ComputeWorkerApi, 'analyze'> &
+  Omit<DocumentWorkerApi, 'hold'> & {
+    analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult>;
+  };

@@ -1,20 +1,63 @@
 /**
- * The page's handle on the analysis worker. Cancelling means terminating the worker (a running ONNX
- * inference cannot be interrupted otherwise) and starting a fresh one with the same model.
+ * The page's handle on the two workers. Cancelling means terminating the compute worker (a running ONNX
+ * inference cannot be interrupted otherwise) and starting a fresh one with the same model; the document
+ * worker, which holds every image's labels and undo history, is never terminated, so edits survive.
  */
 import * as Comlink from 'comlink';
-import type { AnalysisWorkerApi, InitOptions, InitResult } from '../../worker/api';
+import type {
+  AnalysisWorkerApi,
+  ComputeWorkerApi,
+  DocumentWorkerApi,
+  InitOptions,
+  InitResult,
+} from '../../worker/api';
 
 export class WorkerClient {
   private worker!: Worker;
-  api!: Comlink.Remote<AnalysisWorkerApi>;
-  /** Image ids the current worker holds (analysed or adopted); cleared when the worker is replaced. */
+  private compute!: Comlink.Remote<ComputeWorkerApi>;
+  private readonly docs: Comlink.Remote<DocumentWorkerApi>;
+  /** Both workers behind one face: analysis goes to the compute worker, documents to the document worker. */
+  readonly api: AnalysisWorkerApi;
+  /** Image ids the document worker holds (analysed or adopted). */
   readonly held = new Set<string>();
   private lastInit: (() => Promise<InitOptions>) | null = null;
   ready: Promise<InitResult> | null = null;
 
   constructor() {
     this.spawn();
+    this.docs = Comlink.wrap<DocumentWorkerApi>(
+      new Worker(new URL('../../worker/document.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'saemi-documents',
+      }),
+    );
+    const docs = this.docs;
+    this.api = {
+      init: (o) => this.compute.init(o),
+      analyze: async (req, onProgress) => {
+        // The caller already marked the request's transfers and proxied onProgress.
+        const { held, ...result } = await this.compute.analyze(req, onProgress);
+        // Handed over before the result is returned, so an edit right after finds the document.
+        await docs.hold(
+          req.id,
+          Comlink.transfer(held, [held.analysis.labels.data.buffer, held.grey.data.buffer]),
+        );
+        return result;
+      },
+      demoImage: () => this.compute.demoImage(),
+      inferenceRuns: () => this.compute.inferenceRuns(),
+      adopt: (...a) => docs.adopt(...a),
+      has: (id) => docs.has(id),
+      bitmap: (id) => docs.bitmap(id),
+      edit: (...a) => docs.edit(...a),
+      undo: (...a) => docs.undo(...a),
+      redo: (...a) => docs.redo(...a),
+      remeasure: (...a) => docs.remeasure(...a),
+      replaceLabels: (...a) => docs.replaceLabels(...a),
+      importLabels: (...a) => docs.importLabels(...a),
+      overlayPng: (...a) => docs.overlayPng(...a),
+      forget: (id) => docs.forget(id),
+    };
   }
 
   private spawn(): void {
@@ -22,15 +65,14 @@ export class WorkerClient {
       type: 'module',
       name: 'saemi-analysis',
     });
-    this.api = Comlink.wrap<AnalysisWorkerApi>(this.worker);
-    this.held.clear();
+    this.compute = Comlink.wrap<ComputeWorkerApi>(this.worker);
   }
 
   /** (Re)loads the model; `options` is a function because a custom model's bytes are transferred each time. */
   init(options: () => Promise<InitOptions>): Promise<InitResult> {
     this.lastInit = options;
     this.ready = options().then((o) =>
-      this.api.init(o.model?.bytes ? Comlink.transfer(o, [o.model.bytes.buffer]) : o),
+      this.compute.init(o.model?.bytes ? Comlink.transfer(o, [o.model.bytes.buffer]) : o),
     );
     return this.ready;
   }
@@ -40,9 +82,9 @@ export class WorkerClient {
     this.lastInit = options;
   }
 
-  /** Kills whatever is running and starts a fresh worker with the last model. */
+  /** Kills whatever is running and starts a fresh compute worker with the last model; documents stay. */
   async restart(): Promise<InitResult | null> {
-    this.api[Comlink.releaseProxy]();
+    this.compute[Comlink.releaseProxy]();
     this.worker.terminate();
     this.spawn();
     return this.lastInit ? this.init(this.lastInit) : null;

@@ -2,7 +2,7 @@
  * Helpers for handing analyses across the worker boundary: the worker keeps its own labels (edits and
  * history work on them) and transfers a copy, so the page gets the buffer without a structured-clone copy.
  */
-import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
+import type { AnalysisOptions, Calibration, ImageAnalysis } from './types';
 
 /** A copy whose labels buffer may be transferred; particles are plain data and cloned by postMessage. */
 export function cloneAnalysis(a: ImageAnalysis): ImageAnalysis {
