@@ -270,6 +270,18 @@ describe('controller: the queue', () => {
     expect(status()).toEqual(['hang.png:error(cancelled)', 'next2.png:done', 'later1.png:error(cancelled)']);
     expect(workers.restarts).toBe(2);
   });
+  it('clear data empties the cache at once: the same image added right after is analysed again', async () => {
+    const { c, workers, storage } = setup();
+    await c.startEngine();
+    c.addFiles([file('k2.png')]);
+    await until(() => item('k2.png')?.status === 'done', 'k2');
+    await c.clearData();
+    expect(batch.items).toHaveLength(0);
+    expect(storage.results.size).toBe(0);
+    c.addFiles([file('k2.png')]);
+    await until(() => item('k2.png')?.status === 'done', 'k2 again');
+    expect(workers.analysed).toEqual(['k2.png', 'k2.png']);
+  });
 });
 
 describe('controller: editing', () => {
@@ -331,13 +343,13 @@ describe('controller: editing', () => {
     c.addFiles([file('meta2.png'), file('plain2.png')]);
     await until(() => batch.items.length === 2 && !batch.busy, 'batch');
     await c.idle();
-    await c.setBatchCalibration({ pixelSize: 0.5, unit: 'nm' }, false);
+    await c.setBatchCalibration({ pixelSize: 0.5, unit: 'nm', detail: 'typed' }, false);
     expect(calibration.batchReport).toEqual({ applied: ['plain2.png'], keptMetadata: ['meta2.png'] });
     expect(item('meta2.png').analysis?.calibration).toMatchObject({ pixelSize: 3, source: 'metadata' });
     expect(item('plain2.png').analysis?.calibration).toMatchObject({ pixelSize: 0.5, source: 'manual' });
     // Asked to, it overrides the metadata too.
     calibration.batchOverMetadata = true;
-    await c.setBatchCalibration({ pixelSize: 0.5, unit: 'nm' }, false);
+    await c.setBatchCalibration({ pixelSize: 0.5, unit: 'nm', detail: 'typed' }, false);
     expect(calibration.batchReport).toEqual({ applied: ['meta2.png', 'plain2.png'], keptMetadata: [] });
     expect(item('meta2.png').analysis?.calibration).toMatchObject({ pixelSize: 0.5, source: 'manual' });
   });

@@ -315,6 +315,10 @@ export class BatchRunner {
     const { client, storage, counters } = this.d;
     const { batch, ui } = this.d.state;
     await this.cancel(true);
+    // The storage is emptied before the rows go: a save still pending would write the old batch back, and an
+    // image added the moment the rows are gone must not find the old results.
+    await this.store.settled();
+    await storage.clearAll();
     for (const i of batch.items) {
       void client.api.forget(i.id);
       this.m.forget(i.id);
@@ -322,9 +326,6 @@ export class BatchRunner {
     client.held.clear();
     batch.clear();
     ui.selectedImage = null;
-    // A save still pending would write the old batch back after the clear.
-    await this.store.settled();
-    await storage.clearAll();
     counters.cacheHits = 0;
   }
 
