@@ -13,7 +13,7 @@ import { settings } from '../src/app/state/settings.svelte';
 import { ui } from '../src/app/state/ui.svelte';
 import { ImageDocument } from '../src/core/document';
 import { cloneAnalysis } from '../src/core/analysis-copy';
-import { remeasure } from '../src/core/pipeline';
+import { analysisFromLabels } from './helpers/label-analysis';
 import type { LabelImage } from '../src/core/raster';
 import {
   DEFAULT_OPTIONS,
@@ -32,20 +32,7 @@ function analysisOf(name: string, n: number, cal: Calibration): ImageAnalysis {
   const labels: LabelImage = { width: W, height: H, count: n, data: new Int32Array(W * H) };
   for (let k = 0; k < n; k++)
     for (let y = 2; y < 5; y++) for (let x = 2 + 5 * k; x < 5 + 5 * k; x++) labels.data[y * W + x] = k + 1;
-  const bare: ImageAnalysis = {
-    name,
-    width: W,
-    height: H,
-    meta: { format: 'png', bitDepth: 8, channels: 1 },
-    calibration: cal,
-    excluded: [],
-    labels,
-    particles: [],
-    method: 'model',
-    seconds: 0,
-    warnings: [],
-  };
-  return remeasure(bare, { ...DEFAULT_OPTIONS, minAreaPx: 1 });
+  return analysisFromLabels(name, labels, cal, { ...DEFAULT_OPTIONS, minAreaPx: 1 });
 }
 
 const NONE: Calibration = { pixelSize: null, unit: 'px', source: 'none' };
