@@ -11,6 +11,7 @@ import { analyzeImage } from '../core/pipeline';
 import { finishImage, oneLine } from './finished-image';
 import { loadModel } from './load-model';
 import { nodeRecognizer } from './ocr-engine';
+import { memoRecognizer } from '../core/calibrate/recognizer-memo';
 import {
   GATE_IDLE,
   GATE_NATIVE,
@@ -68,7 +69,9 @@ async function serve(setup: WorkerSetup & { gate: Int32Array }): Promise<void> {
   }
 
   // Started only when an image without metadata shows a scale bar whose label must be read.
-  const ocr = nodeRecognizer();
+  const engine = nodeRecognizer();
+  // A folder from one microscope repeats its data bar: its label is read by the engine once.
+  const ocr = memoRecognizer(engine);
   let current: AbortController | null = null;
   port!.on('message', (m: HostMessage) => {
     if (m.type === 'abort') {
@@ -78,7 +81,7 @@ async function serve(setup: WorkerSetup & { gate: Int32Array }): Promise<void> {
     if (m.type === 'close') {
       void (async () => {
         await model?.backend.dispose();
-        await ocr.dispose();
+        await engine.dispose();
         port!.close();
       })();
       return;

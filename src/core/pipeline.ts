@@ -100,11 +100,19 @@ export async function analyzeImage(
     options: { banner: options.banner, pixelSizeOverride: options.pixelSizeOverride },
   });
   decoded = null;
-  const cal = await readBarLabel(grey, first, hooks.ocr);
-  warnings.push(...cal.warnings);
-  if (cal.barNote) warnings.push(cal.barNote);
-  const excluded = cal.excluded;
-  trace.push(calibrationTrace(cal.calibration));
+  // The scale bar's label is read (OCR, in the engine's own worker) while the image is segmented: segmentation
+  // does not depend on the pixel size, and the read takes about as long as the network on an image without
+  // metadata. Its result is awaited before measuring.
+  const labelRead = readBarLabel(grey, first, hooks.ocr);
+  // A failed segmentation must not leave the read's own failure unobserved.
+  let labelPending = true;
+  labelRead.then(
+    () => (labelPending = false),
+    () => undefined,
+  );
+  warnings.push(...first.warnings);
+  const excluded = first.excluded;
+  const calibrationAt = trace.length;
   for (const b of excluded)
     trace.push(`${b.reason === 'banner' ? 'banner' : 'excluded rows'}: rows ${b.y0}-${b.y1 - 1} left out`);
   const blocked = bandMask(excluded, width, height);
@@ -200,6 +208,13 @@ export async function analyzeImage(
   }
 
   check();
+  // One turn for the flag: a read that needed no engine has settled already, and is no stage of its own.
+  await Promise.resolve();
+  if (labelPending) onProgress?.('scale-bar', 0);
+  const cal = await labelRead;
+  check();
+  if (cal.barNote) warnings.push(cal.barNote);
+  trace.splice(calibrationAt, 0, calibrationTrace(cal.calibration));
   onProgress?.('measure', 0);
   if (blocked) {
     // Instances never start in a band, but a flood or hole fill must not have reached into one either.

@@ -8,15 +8,23 @@
 import workerUrl from 'tesseract.js/dist/worker.min.js?url';
 import coreUrl from 'tesseract.js-core/tesseract-core-simd-lstm.wasm.js?url';
 import { TesseractRecognizer } from '../ocr/tesseract-recognizer';
+import type { LineRecognizer } from '../core/calibrate/label-ocr';
+import { memoRecognizer } from '../core/calibrate/recognizer-memo';
 
-let recognizer: TesseractRecognizer | null = null;
+let recognizer: LineRecognizer | null = null;
 
-export function browserRecognizer(): TesseractRecognizer {
-  recognizer ??= new TesseractRecognizer({
-    langPath: new URL(`${import.meta.env.BASE_URL}ocr`, self.location.origin).href,
-    workerPath: new URL(workerUrl, self.location.href).href,
-    corePath: new URL(coreUrl, self.location.href).href,
-    load: async () => (await import('tesseract.js/dist/tesseract.esm.min.js')).default,
-  });
+/**
+ * The worker's one recogniser, remembering its readings: a batch from one microscope repeats its data bar, and
+ * its label is read by the engine once.
+ */
+export function browserRecognizer(): LineRecognizer {
+  recognizer ??= memoRecognizer(
+    new TesseractRecognizer({
+      langPath: new URL(`${import.meta.env.BASE_URL}ocr`, self.location.origin).href,
+      workerPath: new URL(workerUrl, self.location.href).href,
+      corePath: new URL(coreUrl, self.location.href).href,
+      load: async () => (await import('tesseract.js/dist/tesseract.esm.min.js')).default,
+    }),
+  );
   return recognizer;
 }

@@ -8,7 +8,7 @@
 import type { GreyF32 } from '../raster';
 import type { ScaleBarReading } from '../types';
 import { calibrationFromScaleBar, type CalibrateResult } from './index';
-import { readLabelCrop, stretchCrop, type LineRecognizer } from './label-ocr';
+import { readLabelCrop, stretchCrop, type GreyU8, type LineRecognizer } from './label-ocr';
 import { isPlausiblePixelNm, toNm } from './metadata';
 
 /** Margin around a text line's box, in line heights: the engine wants some ground around the letters. */
@@ -26,14 +26,34 @@ const MAX_LINES_READ = 16;
  */
 export const MAX_ENGINE_CALLS = 40;
 
-export async function readBarLabel(
+export function readBarLabel(
   grey: GreyF32,
   cal: CalibrateResult,
   recognizer: LineRecognizer | undefined,
 ): Promise<CalibrateResult> {
   const source = cal.calibration.source;
-  if (!recognizer || source === 'metadata' || source === 'manual') return cal;
-  let budget = MAX_LINES_READ;
+  if (!recognizer || source === 'metadata' || source === 'manual') return Promise.resolve(cal);
+  // Every crop that may be read is cut now, so the caller can drop the grey image (a quarter gigabyte at
+  // 8192 x 8192) and segment while the engine reads: the crops are a few small lines.
+  const plan: { cand: CalibrateResult['barCandidates'][number]; crops: GreyU8[] }[] = [];
+  let lines = 0;
+  for (const cand of cal.barCandidates) {
+    const crops: GreyU8[] = [];
+    for (const line of cand.labelLines) {
+      if (lines++ >= MAX_LINES_READ) break;
+      const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
+      crops.push(stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m }));
+    }
+    plan.push({ cand, crops });
+  }
+  return readPlanned(cal, plan, recognizer);
+}
+
+async function readPlanned(
+  cal: CalibrateResult,
+  plan: { cand: CalibrateResult['barCandidates'][number]; crops: GreyU8[] }[],
+  recognizer: LineRecognizer,
+): Promise<CalibrateResult> {
   let speculative = 0;
   let limited = false;
   const counted: LineRecognizer = {
@@ -45,13 +65,11 @@ export async function readBarLabel(
       return recognizer.recognizeLine(img);
     },
   };
-  for (const cand of cal.barCandidates) {
+  for (const { cand, crops } of plan) {
     const bar = cand.reading;
     limited = !cand.reported;
-    for (const line of cand.labelLines) {
-      if (budget-- <= 0 || (limited && speculative >= MAX_ENGINE_CALLS)) return cal;
-      const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
-      const crop = stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m });
+    for (const crop of crops) {
+      if (limited && speculative >= MAX_ENGINE_CALLS) return cal;
       const read = await readLabelCrop(counted, crop);
       if (!read) continue;
       if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
