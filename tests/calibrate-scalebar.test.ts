@@ -32,6 +32,9 @@ describe('parseScaleLabel', () => {
     ['1 \u03BCm', 1, 'um'],
     ['0.5 um', 0.5, 'um'],
     ['2.00um', 2, 'um'],
+    // Some instruments drop the leading zero (a real crop in scalebar_ocr reads ".2 µm").
+    ['.2 µm', 0.2, 'um'],
+    ['Bar .5um', 0.5, 'um'],
     ['500nm', 500, 'nm'],
     ['1,5 µm', 1.5, 'um'],
     ['500 pm', 0.5, 'nm'],
@@ -40,9 +43,12 @@ describe('parseScaleLabel', () => {
   ])('%s', (text, value, unit) => {
     expect(parseScaleLabel(text)).toMatchObject({ value, unit });
   });
-  it.each(['WD = 4.2 mm', 'EHT = 5.00 kV', '200', 'nm', 'Mag: 50 nm', '12 nmx'])('rejects %s', (text) => {
-    expect(parseScaleLabel(text)).toBeNull();
-  });
+  it.each(['WD = 4.2 mm', 'EHT = 5.00 kV', '200', 'nm', 'Mag: 50 nm', '12 nmx', 'WD = .5 mm'])(
+    'rejects %s',
+    (text) => {
+      expect(parseScaleLabel(text)).toBeNull();
+    },
+  );
 });
 
 const BASE: Omit<SceneSpec, 'seed'> = { width: 640, height: 480 };

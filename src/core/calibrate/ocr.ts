@@ -317,10 +317,10 @@ export interface ParsedLabel {
   text: string;
 }
 
-const LABEL_RE = /(^|[^0-9.,=:?])\s*(\d+(?:[.,]\d+)?)\s?(pm|nm|µm|μm|um|mm)(?![a-zµ0-9])/i;
+const LABEL_RE = /(^|[^0-9.,=:?])\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s?(pm|nm|µm|μm|um|mm)(?![a-zµ0-9])/i;
 
 /**
- * Parses a scale-bar label ("200 nm", "1 µm", "0.5 um", "2.00um", "500nm", "1,5 µm", "500 pm", "1 mm") to a value
+ * Parses a scale-bar label ("200 nm", "1 µm", "0.5 um", ".2 µm", "2.00um", "500nm", "1,5 µm", "500 pm", "1 mm") to a value
  * in nm or um. A number right after '=' or ':' is a banner field (WD = 4.2 mm), not a label.
  */
 export function parseScaleLabel(text: string): ParsedLabel | null {
