@@ -45,12 +45,16 @@ export function dropOppositeContrast(
   const sumRing = new Float64Array(count + 1);
 
   // Ring pixels are marked in the label image itself as -(owner) while the ring grows, then reset to 0: no
-  // W x H owner buffer (256 MB at 8192 x 8192) beside the labels.
+  // W x H owner buffer (256 MB at 8192 x 8192) beside the labels. Every ring pixel is listed once (`ring`), so
+  // the reset visits only those.
+  let ring: Int32Array = new Int32Array(1024);
+  let ringLen = 0;
   let cur: Int32Array = new Int32Array(1024);
   let curLen = 0;
   for (let y = 0; y < H; y++) {
+    const row = y * W;
     for (let x = 0; x < W; x++) {
-      const i = y * W + x;
+      const i = row + x;
       const l = data[i];
       if (l <= 0) continue;
       area[l]++;
@@ -65,37 +69,38 @@ export function dropOppositeContrast(
       cur[curLen++] = i;
     }
   }
-  let next: Int32Array = new Int32Array(cur.length);
-  let nextLen = 0;
+  const offsets = [-W - 1, -W, -W + 1, -1, 1, W - 1, W, W + 1];
   for (let step = 0; step < ringPx && curLen > 0; step++) {
-    nextLen = 0;
+    const from = ringLen;
     for (let k = 0; k < curLen; k++) {
       const i = cur[k];
-      const owner = Math.abs(data[i]);
-      const x = i % W;
-      const y = (i - x) / W;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= H) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= W) continue;
-          const j = yy * W + xx;
-          if (data[j] !== 0 || (blocked && blocked[j])) continue;
-          data[j] = -owner;
-          ringN[owner]++;
-          sumRing[owner] += image[j];
-          if (nextLen === next.length) next = grow(next, nextLen * 2);
-          next[nextLen++] = j;
+      const owner = data[i] < 0 ? -data[i] : data[i];
+      const y = (i / W) | 0;
+      const x = i - y * W;
+      // Away from the border every neighbour exists: no bounds tests.
+      const inner = x > 0 && x < W - 1 && y > 0 && y < H - 1;
+      for (let d = 0; d < 8; d++) {
+        let j: number;
+        if (inner) j = i + offsets[d];
+        else {
+          const xx = x + (d === 0 || d === 3 || d === 5 ? -1 : d === 2 || d === 4 || d === 7 ? 1 : 0);
+          const yy = y + (d < 3 ? -1 : d > 4 ? 1 : 0);
+          if (xx < 0 || xx >= W || yy < 0 || yy >= H) continue;
+          j = yy * W + xx;
         }
+        if (data[j] !== 0 || (blocked && blocked[j])) continue;
+        data[j] = -owner;
+        ringN[owner]++;
+        sumRing[owner] += image[j];
+        if (ringLen === ring.length) ring = grow(ring, ringLen * 2);
+        ring[ringLen++] = j;
       }
     }
-    const t = cur;
-    cur = next;
-    curLen = nextLen;
-    next = t;
+    // This step's new ring pixels are the next step's front.
+    cur = ring.subarray(from, ringLen);
+    curLen = ringLen - from;
   }
-  for (let i = 0; i < n; i++) if (data[i] < 0) data[i] = 0;
+  for (let k = 0; k < ringLen; k++) data[ring[k]] = 0;
 
   // Each particle votes with its area times its contrast: real particles stand out more than the texture the
   // model mistakes for particles, so a few large faint blobs cannot outvote small strong particles.
