@@ -3,7 +3,16 @@
  * the CSV switches from px to nm and every length scales by the same factor.
  */
 import { parseCsvRecords } from '../src/core/export/csv';
-import { addFiles, analysesRun, downloadText, expect, openApp, test, waitSettled } from './fixtures';
+import {
+  addFiles,
+  analysesRun,
+  downloadText,
+  exportedParticles,
+  expect,
+  openApp,
+  test,
+  waitSettled,
+} from './fixtures';
 import { synthPng } from './synthetic';
 import { dragInImage } from './view';
 
@@ -14,10 +23,7 @@ test('drawing a line and typing its length calibrates the image and the CSV', as
   await waitSettled(page, 1);
   await expect(page.getByTestId('header-calibration')).toHaveAttribute('data-source', 'none');
 
-  await page.getByTestId('tab-export').click();
-  const px = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const px = await exportedParticles(page);
   expect(px.length).toBeGreaterThan(5);
   expect(new Set(px.map((r) => r.unit))).toEqual(new Set(['px']));
 
@@ -34,10 +40,7 @@ test('drawing a line and typing its length calibrates the image and the CSV', as
   await page.getByTestId('cal-apply-image').click();
   await expect(page.getByTestId('header-calibration')).toHaveAttribute('data-source', 'manual');
 
-  await page.getByTestId('tab-export').click();
-  const nm = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const nm = await exportedParticles(page);
   expect(nm.length).toBe(px.length);
   expect(new Set(nm.map((r) => r.unit))).toEqual(new Set(['nm']));
   const k = 750 / lengthPx;
@@ -61,10 +64,7 @@ test('drawing a line and typing its length calibrates the image and the CSV', as
   await waitSettled(page, 1);
   await page.getByTestId('batch-row').click();
   await expect(page.getByTestId('header-calibration')).toHaveAttribute('data-source', 'manual');
-  await page.getByTestId('tab-export').click();
-  const again = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const again = await exportedParticles(page);
   expect(again.map((r) => r.ecd)).toEqual(nm.map((r) => r.ecd));
   expect(await analysesRun(page)).toBe(0);
 });

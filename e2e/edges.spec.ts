@@ -3,8 +3,7 @@
  * by default, as in the CLI (--exclude-edges): the count then says how many included particles touch an edge.
  * On, the statistics, the table, the row's count and particles.csv all leave them out.
  */
-import { parseCsvRecords } from '../src/core/export/csv';
-import { addFiles, downloadText, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
+import { addFiles, exportedParticles, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
 
 test('exclude particles on edges: visible beside the statistics, default and wording agree, CSV follows', async ({
@@ -16,10 +15,7 @@ test('exclude particles on edges: visible beside the statistics, default and wor
   await waitSettled(page, 1);
   const all = await rowCount(page, img.name);
 
-  await page.getByTestId('tab-export').click();
-  const before = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const before = await exportedParticles(page);
   const onEdge = before.filter((r) => r.touches_edge === '1').length;
   expect(onEdge).toBeGreaterThan(0);
   expect(before.length).toBe(all);
@@ -39,10 +35,7 @@ test('exclude particles on edges: visible beside the statistics, default and wor
   );
   await page.getByTestId('tab-settings').click();
   await expect(page.getByTestId('exclude-edges')).toBeChecked();
-  await page.getByTestId('tab-export').click();
-  const after = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const after = await exportedParticles(page);
   expect(after.length).toBe(all - onEdge);
   expect(after.filter((r) => r.touches_edge === '1')).toHaveLength(0);
 });

@@ -1,8 +1,7 @@
 /** Mask editing: deleting a particle updates the count, the table and the CSV; undo brings it back. */
-import { parseCsvRecords } from '../src/core/export/csv';
-import { addFiles, downloadText, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
+import { addFiles, exportedParticles, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
-import { clickable, toScreen } from './view';
+import { deleteClickable } from './view';
 
 test('deleting a particle lowers the count by one and the CSV follows; undo and reload keep it right', async ({
   page,
@@ -13,24 +12,13 @@ test('deleting a particle lowers the count by one and the CSV follows; undo and 
   await waitSettled(page, 1);
   const before = await rowCount(page, img.name);
 
-  await page.getByTestId('tab-export').click();
-  const csv1 = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const csv1 = await exportedParticles(page);
   expect(csv1.length).toBe(before);
-  const target = clickable(csv1);
-  const p = await toScreen(page, Number(target.x) + 0.5, Number(target.y) + 0.5);
-
-  await page.getByTestId('tool-delete').click();
-  await page.mouse.click(p.x, p.y);
+  const target = await deleteClickable(page, csv1);
   await expect(row(page, img.name)).toHaveAttribute('data-count', String(before - 1));
   await page.getByTestId('tab-results').click();
   await expect(page.getByTestId('particles-count')).toContainText(`${before - 1} included`);
-  await page.getByTestId('tab-export').click();
-
-  const csv2 = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const csv2 = await exportedParticles(page);
   expect(csv2.length).toBe(before - 1);
   // The deleted particle's centroid is gone from the table; every other particle is still there.
   const key = (r: Record<string, string>) => `${r.x},${r.y},${r.area}`;
@@ -56,14 +44,8 @@ test('undo and redo of a delete; undone to the original, the image is no longer 
   await addFiles(page, [img]);
   await waitSettled(page, 1);
   const before = await rowCount(page, img.name);
-  await page.getByTestId('tab-export').click();
-  const csv = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
-  const target = clickable(csv);
-  const p = await toScreen(page, Number(target.x) + 0.5, Number(target.y) + 0.5);
-  await page.getByTestId('tool-delete').click();
-  await page.mouse.click(p.x, p.y);
+  const csv = await exportedParticles(page);
+  await deleteClickable(page, csv);
   await expect(row(page, img.name)).toHaveAttribute('data-count', String(before - 1));
   await expect(row(page, img.name)).toContainText('edited');
   await page.keyboard.press('Control+z');

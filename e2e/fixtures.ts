@@ -5,6 +5,7 @@
  */
 import { test as base, expect, type Download, type Page } from '@playwright/test';
 import { readFile } from 'node:fs/promises';
+import { parseCsvRecords } from '../src/core/export/csv';
 
 export const ORIGIN = `http://localhost:${process.env.E2E_PORT ?? 4173}`;
 
@@ -102,6 +103,13 @@ export async function downloadText(
   const [download]: [Download, void] = await Promise.all([page.waitForEvent('download'), click()]);
   const path = await download.path();
   return { name: download.suggestedFilename(), text: await readFile(path, 'utf8') };
+}
+
+/** The batch's particles.csv as the Export tab downloads it, one record per particle. */
+export async function exportedParticles(page: Page): Promise<Record<string, string>[]> {
+  await page.getByTestId('tab-export').click();
+  const csv = await downloadText(page, () => page.getByTestId('export-particles').click());
+  return parseCsvRecords(csv.text);
 }
 
 export async function analysesRun(page: Page): Promise<number> {

@@ -1,6 +1,5 @@
 /** The merge, brush and split tools as a user meets them: clicks, a stroke and a line change the count. */
-import { parseCsvRecords } from '../src/core/export/csv';
-import { addFiles, downloadText, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
+import { addFiles, exportedParticles, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
 import { dragInImage, toScreen } from './view';
 
@@ -13,10 +12,7 @@ test('merging two particles lowers the count by one; a brush stroke on backgroun
   await waitSettled(page, 1);
   const before = await rowCount(page, img.name);
 
-  await page.getByTestId('tab-export').click();
-  const csv = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
+  const csv = await exportedParticles(page);
   const compact = csv
     .filter((r) => r.touches_edge === '0' && Number(r.solidity) > 0.9 && Number(r.area) > 30)
     .sort((a, b) => Number(b.area) - Number(a.area));

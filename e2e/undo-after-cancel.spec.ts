@@ -2,10 +2,9 @@
  * Cancelling an analysis replaces the compute worker; the edit history of images already analysed lives
  * elsewhere and must survive it: undo and redo still step through the edits made before the cancel.
  */
-import { parseCsvRecords } from '../src/core/export/csv';
-import { addFiles, downloadText, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
+import { addFiles, exportedParticles, expect, openApp, row, rowCount, test, waitSettled } from './fixtures';
 import { synthPng } from './synthetic';
-import { clickable, toScreen } from './view';
+import { deleteClickable } from './view';
 
 test('edits made before a cancel can still be undone and redone after it', async ({ page }) => {
   test.setTimeout(240_000);
@@ -15,14 +14,8 @@ test('edits made before a cancel can still be undone and redone after it', async
   await waitSettled(page, 1);
   const before = await rowCount(page, img.name);
 
-  await page.getByTestId('tab-export').click();
-  const csv = parseCsvRecords(
-    (await downloadText(page, () => page.getByTestId('export-particles').click())).text,
-  );
-  const target = clickable(csv);
-  const p = await toScreen(page, Number(target.x) + 0.5, Number(target.y) + 0.5);
-  await page.getByTestId('tool-delete').click();
-  await page.mouse.click(p.x, p.y);
+  const csv = await exportedParticles(page);
+  await deleteClickable(page, csv);
   await expect(row(page, img.name)).toHaveAttribute('data-count', String(before - 1));
   await expect(page.getByTestId('undo')).toBeEnabled();
 

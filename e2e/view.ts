@@ -36,3 +36,15 @@ export function clickable(rows: Record<string, string>[]): Record<string, string
   if (!ok.length) throw new Error('no compact interior particle to click on');
   return ok[0];
 }
+
+/** Deletes clickable(rows) with the delete tool, as a user clicks it; returns its record. */
+export async function deleteClickable(
+  page: Page,
+  rows: Record<string, string>[],
+): Promise<Record<string, string>> {
+  const target = clickable(rows);
+  const p = await toScreen(page, Number(target.x) + 0.5, Number(target.y) + 0.5);
+  await page.getByTestId('tool-delete').click();
+  await page.mouse.click(p.x, p.y);
+  return target;
+}

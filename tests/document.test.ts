@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ImageDocument } from '../src/core/document';
-import { remeasure } from '../src/core/pipeline';
+import { analysisFromLabels } from './helpers/label-analysis';
 import {
   DEFAULT_OPTIONS,
   type AnalysisOptions,
@@ -29,20 +29,7 @@ function analysis(): ImageAnalysis {
   rect(labels, 2, 2, 6, 6, 1);
   rect(labels, 20, 3, 25, 6, 2);
   rect(labels, 26, 3, 29, 6, 3);
-  const bare: ImageAnalysis = {
-    name: 't.png',
-    width: W,
-    height: H,
-    meta: { format: 'png', bitDepth: 8, channels: 1 },
-    calibration: auto,
-    excluded: [],
-    labels,
-    particles: [],
-    method: 'model',
-    seconds: 0,
-    warnings: [],
-  };
-  return remeasure(bare, opts);
+  return analysisFromLabels('t.png', labels, auto, opts);
 }
 
 const areas = (d: ImageDocument): number[] => d.analysis.particles.map((p) => p.area).sort((a, b) => a - b);

@@ -25,7 +25,7 @@ import {
   type SessionFile,
   type SessionImage,
 } from './session';
-import { applySessionLabels, idle, overlayPng, persistBatch, pump, settingsChanged } from './queue.svelte';
+import { applySessionLabels, idle, overlayPng, persistBatch, pump, settingsChanged } from './controller';
 
 /** The image's file name without folder and extension. */
 function baseName(item: BatchItem): string {

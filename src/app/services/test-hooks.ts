@@ -4,7 +4,7 @@
  */
 import { batch } from '../state/batch.svelte';
 import { engine } from '../state/engine.svelte';
-import { counters } from './queue.svelte';
+import { counters } from './controller';
 
 export interface SaemiDebug {
   readonly analyses: number;

@@ -69,6 +69,11 @@ class Settings {
     localStorage.setItem(KEY, JSON.stringify(s));
   }
 
+  /** The analysis options as a plain object (no reactive proxy), safe to send to a worker. */
+  optionsSnapshot(): AnalysisOptions {
+    return $state.snapshot(this.options) as AnalysisOptions;
+  }
+
   /** The part of the options that segmentation depends on, as a stable string for cache keys. */
   segmentationKey(options: AnalysisOptions = this.options): string {
     const o = $state.snapshot(options) as AnalysisOptions;
