@@ -15,16 +15,24 @@ const isolationHeaders = {
 
 const MODEL_SIDECAR = resolve(import.meta.dirname, 'models/saemi-unet.json');
 
-/** The bundled model's files (sidecar + the .onnx it names), or [] while no model has been trained yet. */
+/**
+ * The bundled model's files (sidecar, the .onnx it names and its variants' .onnx files, e.g. the int8 one), or
+ * [] while no model has been trained yet. A variant whose file is missing is left out (the worker then falls
+ * back to the fp32 file under auto).
+ */
 function bundledModelFiles(): { name: string; path: string }[] {
   if (!existsSync(MODEL_SIDECAR)) return [];
-  const sidecar = JSON.parse(readFileSync(MODEL_SIDECAR, 'utf8')) as { file?: string };
-  const onnx = resolve(import.meta.dirname, 'models', sidecar.file ?? 'saemi-unet.onnx');
+  const sidecar = JSON.parse(readFileSync(MODEL_SIDECAR, 'utf8')) as {
+    file?: string;
+    variants?: { file: string }[];
+  };
+  const name = sidecar.file ?? 'saemi-unet.onnx';
+  const onnx = resolve(import.meta.dirname, 'models', name);
   if (!existsSync(onnx)) return [];
-  return [
-    { name: 'saemi-unet.json', path: MODEL_SIDECAR },
-    { name: sidecar.file ?? 'saemi-unet.onnx', path: onnx },
-  ];
+  const variants = (sidecar.variants ?? [])
+    .map((v) => ({ name: v.file, path: resolve(import.meta.dirname, 'models', v.file) }))
+    .filter((v) => /^[\w.-]+$/.test(v.name) && existsSync(v.path));
+  return [{ name: 'saemi-unet.json', path: MODEL_SIDECAR }, { name, path: onnx }, ...variants];
 }
 
 /**

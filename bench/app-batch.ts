@@ -7,7 +7,8 @@
  * reported, never asserted.
  *
  *   npm run build && npx tsx bench/app-batch.ts [--images 10] [--runs 3] [--size 1024x768] [--port 4173]
- *   --method threshold runs the classical method (no network: the app's own per-image work alone); --raw prints every image's stage marks; --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
+ *   --method threshold runs the classical method (no network: the app's own per-image work alone); --precision
+ *   fp32|int8 forces the model's weights file (default auto: int8 on WASM); --raw prints every image's stage marks; --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
  *   --url URL measures an app already served elsewhere (no server started).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -105,9 +106,11 @@ try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     // --method threshold: the classical method, no network: what is left is the app's own per-image work.
     const method = arg('--method', 'model');
-    if (method !== 'model')
+    // --precision auto|fp32|int8: the Settings' "Model precision" (auto: int8 on WASM).
+    const precision = arg('--precision', 'auto');
+    if (method !== 'model' || precision !== 'auto')
       await context.addInitScript(
-        `localStorage.setItem('saemi:settings:v1', JSON.stringify({ options: { method: '${method}' } }))`,
+        `localStorage.setItem('saemi:settings:v1', JSON.stringify(${JSON.stringify({ options: { method }, precision })}))`,
       );
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
@@ -117,7 +120,13 @@ try {
     const info = await page.evaluate(() => {
       const s = (
         window as unknown as {
-          __saemi: { backend: string; model: string; threads?: number; gpuNote?: string | null };
+          __saemi: {
+            backend: string;
+            model: string;
+            threads?: number;
+            gpuNote?: string | null;
+            precision?: string | null;
+          };
         }
       ).__saemi;
       return {
@@ -125,6 +134,7 @@ try {
         threads: s.threads,
         gpuNote: s.gpuNote,
         model: s.model,
+        precision: s.precision ?? null,
         isolated: self.crossOriginIsolated,
         cores: navigator.hardwareConcurrency,
       };

@@ -9,11 +9,12 @@
  * One JSON line per configuration and int8 file.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeImage } from '../src/core/decode/index';
 import { percentileStretch, toGrey } from '../src/core/normalise';
+import type { ModelSidecar } from '../src/core/segment/model';
 import type { OrtModuleLike, OrtSessionLike } from '../src/core/segment/ort-backend';
 import { benchImage } from './pipeline';
 
@@ -94,18 +95,9 @@ async function one(files: string[], backend: string, threads: number, runs: numb
   });
 }
 
-const argv = process.argv.slice(2);
-const val = (n: string, d: string): string => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
-const files: string[] = [];
-for (const a of argv) {
-  if (a.startsWith('--')) break;
-  files.push(a);
-}
-const runs = Number(val('--runs', '9'));
-if (argv.includes('--one')) {
-  const i = argv.indexOf('--one');
-  for (const o of await one(files, argv[i + 1], Number(argv[i + 2]), runs)) console.log(JSON.stringify(o));
-} else {
+/** Each configuration (wasm 1 and 2 threads, native 2) in its own process; one JSON object per line. */
+export function runAll(files: string[], runs: number): object[] {
+  const out: object[] = [];
   for (const [b, t] of [
     ['wasm', 1],
     ['wasm', 2],
@@ -115,7 +107,7 @@ if (argv.includes('--one')) {
       process.execPath,
       [
         path.join(HERE, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-        fileURLToPath(import.meta.url),
+        path.join(HERE, 'int8.ts'),
         ...files,
         '--one',
         b,
@@ -125,9 +117,45 @@ if (argv.includes('--one')) {
       ],
       { encoding: 'utf8', timeout: 900_000 },
     );
-    console.log(
-      r.stdout.trim() ||
-        JSON.stringify({ bench: 'int8', backend: b, threads: t, skipped: r.stderr.trim().split('\n').pop() }),
-    );
+    const lines = r.stdout.trim();
+    if (lines) for (const l of lines.split('\n')) out.push(JSON.parse(l) as object);
+    else out.push({ bench: 'int8', backend: b, threads: t, skipped: r.stderr.trim().split('\n').pop() });
+  }
+  return out;
+}
+
+/**
+ * For `npm run bench`: the sidecar's base (fp32) file against each of its variants (models/saemi-unet.json's
+ * int8 file), network only; --model PATH names another sidecar, --runs N (default 5).
+ */
+export function runVariants(argv: string[] = []): object[] {
+  const i = argv.indexOf('--model');
+  const sidecarPath = i >= 0 ? argv[i + 1] : path.join(HERE, '..', 'models', 'saemi-unet.json');
+  const j = argv.indexOf('--runs');
+  const runs = j >= 0 ? Number(argv[j + 1]) : 5;
+  if (!existsSync(sidecarPath)) return [{ bench: 'int8', skipped: `no model at ${sidecarPath}` }];
+  const s = JSON.parse(readFileSync(sidecarPath, 'utf8')) as ModelSidecar;
+  const dir = path.dirname(sidecarPath);
+  const variants = (s.variants ?? []).map((v) => path.join(dir, v.file)).filter((f) => existsSync(f));
+  if (!variants.length)
+    return [{ bench: 'int8', skipped: `${sidecarPath} lists no variant file that is there` }];
+  return runAll([path.join(dir, s.file), ...variants], runs);
+}
+
+// Run directly (npx tsx bench/int8.ts ...), not when run.ts imports it.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const val = (n: string, d: string): string => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : d);
+  const files: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('--')) break;
+    files.push(a);
+  }
+  const runs = Number(val('--runs', '9'));
+  if (argv.includes('--one')) {
+    const i = argv.indexOf('--one');
+    for (const o of await one(files, argv[i + 1], Number(argv[i + 2]), runs)) console.log(JSON.stringify(o));
+  } else {
+    for (const o of runAll(files, runs)) console.log(JSON.stringify(o));
   }
 }

@@ -42,6 +42,8 @@ export interface PipelineBenchResult {
   particles: number;
   runs: number;
   model: string;
+  /** The weights file's precision (the base file, fp32, unless --precision). */
+  precision?: string;
   skipped?: string;
 }
 
@@ -147,6 +149,7 @@ export async function runOne(
     particles,
     runs,
     model: `${files.sidecar.name} ${files.sidecar.version}`,
+    precision: files.precision,
   };
 }
 

@@ -2,7 +2,8 @@
  * `npm run bench`: every benchmark, one JSON object per line on stdout.
  * (a) labelling + measuring a 4096x4096 mask (bench/label-measure.ts), (b) the whole pipeline on 1024x768 with
  * the bundled model, WASM 1 and 2 threads, native, and WASM 2 threads "thorough" (bench/pipeline.ts), (c) 8192x8192 through tiling with
- * peak memory (bench/tiling.ts). Extra arguments go to (b) and (c), e.g. --model PATH.
+ * peak memory (bench/tiling.ts), (d) the network alone, fp32 against the sidecar's int8 variant, WASM 1 and 2
+ * threads and native (bench/int8.ts). Extra arguments go to (b), (c) and (d), e.g. --model PATH.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -21,3 +22,5 @@ const pipeline = await import('./pipeline');
 for (const o of pipeline.run(argv)) print(o);
 const tiling = await import('./tiling');
 print(tiling.run(argv));
+const int8 = await import('./int8');
+for (const o of int8.runVariants(argv)) print(o);

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -316,4 +324,72 @@ describe('saemi analyze with the bundled model', () => {
       expect([png.width, png.height, png.depth]).toEqual([...SIZES['a.png'], 16]);
     });
   }
+
+  it('--precision picks the weights file; --json and the run manifest say which one segmented', () => {
+    const sidecar = JSON.parse(readFileSync(path.join(ROOT, 'models', 'saemi-unet.json'), 'utf8'));
+    const int8 = sidecar.variants.find((v: { precision: string }) => v.precision === 'int8');
+    const img = path.join(inDir, 'a.png');
+    const use = (extra: string[]) => {
+      const out = path.join(dir, `precision-${extra.join('')}`);
+      const r = run([
+        'analyze',
+        img,
+        '--out',
+        out,
+        '--json',
+        '--backend',
+        'wasm',
+        '--threads',
+        '1',
+        ...extra,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(r.stdout);
+      const header = JSON.parse(readFileSync(path.join(out, 'run-manifest.jsonl'), 'utf8').split('\n')[0]);
+      return { r, json, manifest: header.fingerprint.model };
+    };
+    // auto on WASM: the sidecar prefers the int8 variant there
+    const auto = use([]);
+    expect(auto.json.model).toEqual({
+      name: 'saemi-unet',
+      version: sidecar.version,
+      sha256: int8.sha256,
+      backend: 'wasm',
+      file: 'saemi-unet-int8.onnx',
+      precision: 'int8',
+    });
+    expect(auto.r.stderr).toContain('on wasm (int8, saemi-unet-int8.onnx)');
+    expect(auto.manifest).toMatchObject({
+      sha256: int8.sha256,
+      precision: 'int8',
+      file: 'saemi-unet-int8.onnx',
+    });
+    expect(auto.json.images[0].count).toBeGreaterThanOrEqual(SCENE.length - 1);
+    const fp32 = use(['--precision', 'fp32']);
+    expect(fp32.json.model).toMatchObject({
+      sha256: sidecar.sha256,
+      file: 'saemi-unet.onnx',
+      precision: 'fp32',
+    });
+    expect(fp32.manifest).toMatchObject({ sha256: sidecar.sha256, precision: 'fp32' });
+    expect(fp32.json.images[0].count).toBeGreaterThanOrEqual(SCENE.length - 1);
+
+    // A model folder without the int8 file: auto says so and runs fp32; an explicit int8 refuses.
+    const m = path.join(dir, 'no-int8');
+    mkdirSync(m, { recursive: true });
+    copyFileSync(path.join(ROOT, 'models', 'saemi-unet.json'), path.join(m, 'saemi-unet.json'));
+    copyFileSync(path.join(ROOT, 'models', 'saemi-unet.onnx'), path.join(m, 'saemi-unet.onnx'));
+    const model = ['--model', path.join(m, 'saemi-unet.json')];
+    const fallback = use(model);
+    expect(fallback.r.stderr).toMatch(
+      /warning: int8 model saemi-unet-int8\.onnx not used, it cannot be read \(cannot read model weights .*\): fp32 saemi-unet\.onnx instead/,
+    );
+    expect(fallback.json.model).toMatchObject({ precision: 'fp32', sha256: sidecar.sha256 });
+    const refused = run(['analyze', img, '--json', '--backend', 'wasm', ...model, '--precision', 'int8']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/saemi analyze: int8 model saemi-unet-int8\.onnx: it cannot be read/);
+    const bad = run(['analyze', img, '--json', '--precision', 'fp16']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--precision must be auto, fp32 or int8, not "fp16"');
+  });
 });

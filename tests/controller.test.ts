@@ -22,7 +22,13 @@ import {
   type ImageAnalysis,
 } from '../src/core/types';
 import { resultKey, type CachedResult, type StoredBatch } from '../src/storage/cache';
-import type { AnalysisWorkerApi, AnalyzeRequest, EditOutcome, InitResult } from '../src/worker/api';
+import type {
+  AnalysisWorkerApi,
+  AnalyzeRequest,
+  EditOutcome,
+  InitOptions,
+  InitResult,
+} from '../src/worker/api';
 
 const W = 32;
 const H = 24;
@@ -70,6 +76,8 @@ const INFO: InitResult = {
   cpuNodes: 0,
   gpuNote: null,
   model: { name: 'fake', version: '1', sha256: 'ab'.repeat(32) },
+  precision: 'int8',
+  precisionNote: null,
   modelError: null,
 };
 
@@ -90,7 +98,11 @@ class FakeWorkers implements WorkerPort {
 
   constructor(private storage: FakeStorage) {}
 
-  init = async () => {
+  /** What the controller asked the last init for. */
+  lastInit: InitOptions | null = null;
+
+  init = async (options?: () => Promise<InitOptions>) => {
+    if (options) this.lastInit = await options();
     this.ready = Promise.resolve(INFO);
     return INFO;
   };
@@ -109,7 +121,7 @@ class FakeWorkers implements WorkerPort {
   }
 
   readonly api: AnalysisWorkerApi = {
-    init: this.init,
+    init: async () => INFO,
     analyze: async (req: AnalyzeRequest) => {
       const gen = this.generation;
       this.analysed.push(req.name);
@@ -357,5 +369,25 @@ describe('controller: editing', () => {
     c.reanalyseStale();
     await until(() => workers.analysed.length === 2 && !batch.busy, 're-analysis');
     expect(item('m4.png').stale).toBe(false);
+  });
+});
+
+describe('controller: the model', () => {
+  it('asks the worker for the precision the settings say, and remembers the setting', async () => {
+    const { c, workers } = setup();
+    settings.precision = 'auto';
+    await c.startEngine();
+    expect(workers.lastInit).toEqual({
+      model: { sidecarUrl: '/models/saemi-unet.json' },
+      preferGpu: settings.preferGpu,
+      precision: 'auto',
+    });
+    expect(engine.backendLabel).toBe('WASM · 2 threads · int8');
+    settings.precision = 'fp32';
+    settings.save();
+    await c.startEngine();
+    expect(workers.lastInit?.precision).toBe('fp32');
+    expect(JSON.parse(localStorage.getItem('saemi:settings:v1')!).precision).toBe('fp32');
+    settings.precision = 'auto';
   });
 });

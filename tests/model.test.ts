@@ -48,50 +48,60 @@ describe('committed segmentation model', () => {
     expect(files.sidecar.input.multiple).toBe(32);
     expect(files.sidecar.outputs.map((o) => o.kind)).toEqual(['foreground', 'boundary', 'distance']);
     expect(files.bytes.length).toBeLessThan(8e6);
+    expect(files.precision).toBe('fp32');
+    // Its int8 variant (models/README.md) is there and is the file the sidecar names.
+    const int8 = await readModelFiles(undefined, 'wasm', 'int8');
+    expect(int8.warnings).toEqual([]);
+    expect(int8.precision).toBe('int8');
+    expect(int8.onnxPath.endsWith('saemi-unet-int8.onnx')).toBe(true);
+    expect(int8.sha256).toBe(files.sidecar.variants?.[0].sha256);
+    expect(int8.bytes.length).toBeLessThan(files.bytes.length / 2);
   });
 
-  it(
-    'segments the synthetic fixture through onnxruntime-web and the pipeline',
-    { timeout: 120_000 },
-    async () => {
-      const files = await readModelFiles();
-      const backend = await createOrtBackend(ort as unknown as OrtModuleLike, files.bytes, files.sidecar, {
-        executionProviders: ['wasm'],
-        threads: 1,
-      });
-      try {
-        const bytes = new Uint8Array(readFileSync(fixture));
-        const t = decode(readFileSync(truthFile));
-        const truth = t.data as Uint16Array;
-        const a = await analyzeImage(
-          { name: 'model-fixture.png', bytes },
-          { ...DEFAULT_OPTIONS, method: 'model', minAreaPx: 10 },
-          { sidecar: files.sidecar, backend },
-        );
-        expect(a.width).toBe(t.width);
-        expect(a.height).toBe(t.height);
+  for (const precision of ['fp32', 'int8'] as const)
+    it(
+      `segments the synthetic fixture through onnxruntime-web and the pipeline (${precision})`,
+      { timeout: 120_000 },
+      async () => {
+        const files = await readModelFiles(undefined, 'wasm', precision);
+        expect(files.precision).toBe(precision);
+        const backend = await createOrtBackend(ort as unknown as OrtModuleLike, files.bytes, files.sidecar, {
+          executionProviders: ['wasm'],
+          threads: 1,
+        });
+        try {
+          const bytes = new Uint8Array(readFileSync(fixture));
+          const t = decode(readFileSync(truthFile));
+          const truth = t.data as Uint16Array;
+          const a = await analyzeImage(
+            { name: 'model-fixture.png', bytes },
+            { ...DEFAULT_OPTIONS, method: 'model', minAreaPx: 10 },
+            { sidecar: files.sidecar, backend },
+          );
+          expect(a.width).toBe(t.width);
+          expect(a.height).toBe(t.height);
 
-        let inter = 0;
-        let sp = 0;
-        let st = 0;
-        for (let i = 0; i < truth.length; i++) {
-          const p = a.labels.data[i] > 0;
-          const q = truth[i] > 0;
-          if (p) sp++;
-          if (q) st++;
-          if (p && q) inter++;
+          let inter = 0;
+          let sp = 0;
+          let st = 0;
+          for (let i = 0; i < truth.length; i++) {
+            const p = a.labels.data[i] > 0;
+            const q = truth[i] > 0;
+            if (p) sp++;
+            if (q) st++;
+            if (p && q) inter++;
+          }
+          const dice = (2 * inter) / (sp + st);
+          const m = matchF1(a.labels.data, truth);
+          const counted = a.particles.filter((p) => p.excluded === null).length;
+          // The fixture has 65 particles (46 clear of the border), many of them touching in agglomerates.
+          expect(m.nt).toBe(65);
+          expect(dice).toBeGreaterThan(0.9);
+          expect(m.f1).toBeGreaterThan(0.85);
+          expect(Math.abs(counted - 65)).toBeLessThanOrEqual(7);
+        } finally {
+          await backend.dispose();
         }
-        const dice = (2 * inter) / (sp + st);
-        const m = matchF1(a.labels.data, truth);
-        const counted = a.particles.filter((p) => p.excluded === null).length;
-        // The fixture has 65 particles (46 clear of the border), many of them touching in agglomerates.
-        expect(m.nt).toBe(65);
-        expect(dice).toBeGreaterThan(0.9);
-        expect(m.f1).toBeGreaterThan(0.85);
-        expect(Math.abs(counted - 65)).toBeLessThanOrEqual(7);
-      } finally {
-        await backend.dispose();
-      }
-    },
-  );
+      },
+    );
 });

@@ -9,7 +9,14 @@ import {
   type ImageEntry,
 } from '../src/cli/run-manifest';
 
-const MODEL = { name: 'saemi-unet', version: '1.9.0', sha256: 'ab'.repeat(32), backend: 'wasm' };
+const MODEL = {
+  name: 'saemi-unet',
+  version: '1.9.0',
+  sha256: 'ab'.repeat(32),
+  backend: 'wasm',
+  file: 'saemi-unet.onnx',
+  precision: 'fp32' as const,
+};
 
 function entry(name: string, end: number): ImageEntry {
   return {
@@ -37,8 +44,24 @@ describe('run manifest', () => {
     expect(fingerprintDifferences(then, now)).toEqual([
       '--min-area: 20 then, 30 now',
       '--exclude-edges: false then, true now',
-      `model: saemi-unet 1.9.0 (sha256 ${'ab'.repeat(6)}) then, saemi-unet 2.0.0 (sha256 ${'cd'.repeat(6)}) now`,
+      `model: saemi-unet 1.9.0 fp32 (sha256 ${'ab'.repeat(6)}) then, saemi-unet 2.0.0 fp32 (sha256 ${'cd'.repeat(6)}) now`,
     ]);
+    // The int8 variant of the same model is other weights: a resume across the two is refused, by precision.
+    const int8 = {
+      ...MODEL,
+      sha256: 'ef'.repeat(32),
+      file: 'saemi-unet-int8.onnx',
+      precision: 'int8' as const,
+    };
+    expect(
+      fingerprintDifferences(runFingerprint(DEFAULT_OPTIONS, MODEL), runFingerprint(DEFAULT_OPTIONS, int8)),
+    ).toEqual([
+      `model: saemi-unet 1.9.0 fp32 (sha256 ${'ab'.repeat(6)}) then, saemi-unet 1.9.0 int8 (sha256 ${'ef'.repeat(6)}) now`,
+    ]);
+    // A manifest written before variants existed has no file/precision: the same weights still match.
+    const old = runFingerprint(DEFAULT_OPTIONS, MODEL);
+    old.model = { name: MODEL.name, version: MODEL.version, sha256: MODEL.sha256 };
+    expect(fingerprintDifferences(old, runFingerprint(DEFAULT_OPTIONS, MODEL))).toEqual([]);
     // The threshold method uses no model: which one is loaded does not matter.
     const t = { ...DEFAULT_OPTIONS, method: 'threshold' as const };
     expect(fingerprintDifferences(runFingerprint(t, MODEL), runFingerprint(t, null))).toEqual([]);

@@ -13,12 +13,18 @@
 import { Worker } from 'node:worker_threads';
 import type { AnalysisOptions } from '../core/types';
 import type { BackendChoice } from './args';
+import type { Precision, PrecisionChoice } from '../core/segment/model-variant';
 import type { FinishedImage } from './finished-image';
 
 export interface WorkerSetup {
   options: AnalysisOptions;
   /** Model to load (method model), or null for the threshold method. */
-  model: { path: string | null; backend: BackendChoice; threads: number | null } | null;
+  model: {
+    path: string | null;
+    backend: BackendChoice;
+    threads: number | null;
+    precision: PrecisionChoice;
+  } | null;
   /** Encode label PNGs (only when there is an --out folder to write them to). */
   withLabels: boolean;
   /** Encode ImageJ ROI sets (--rois). */
@@ -36,6 +42,9 @@ export interface ModelIdentity {
   /** sha256 of the .onnx bytes actually loaded. */
   sha256: string;
   backend: string;
+  /** The weights file loaded (the sidecar's own or a variant's) and its precision. */
+  file: string;
+  precision: Precision;
 }
 
 export type WorkerMessage =

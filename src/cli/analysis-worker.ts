@@ -4,7 +4,7 @@
  * can really be stopped (Worker.terminate() ends even a busy synchronous loop), which a timer on the thread
  * doing the work cannot do.
  */
-import { createHash } from 'node:crypto';
+import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { InferenceBackend, LoadedModel } from '../core/segment/model';
 import { analyzeImage } from '../core/pipeline';
@@ -45,7 +45,12 @@ async function serve(setup: WorkerSetup & { gate: Int32Array }): Promise<void> {
   let model: LoadedModel | null = null;
   if (setup.model) {
     try {
-      const loaded = await loadModel(setup.model.path, setup.model.backend, setup.model.threads);
+      const loaded = await loadModel(
+        setup.model.path,
+        setup.model.backend,
+        setup.model.threads,
+        setup.model.precision,
+      );
       model = loaded.model;
       if (model.backend.name === 'node-native')
         model = { ...model, backend: gated(model.backend, setup.gate) };
@@ -55,8 +60,10 @@ async function serve(setup: WorkerSetup & { gate: Int32Array }): Promise<void> {
         model: {
           name: s.name,
           version: s.version,
-          sha256: createHash('sha256').update(loaded.files.bytes).digest('hex'),
+          sha256: loaded.files.sha256,
           backend: model.backend.name,
+          file: path.basename(loaded.files.onnxPath),
+          precision: loaded.files.precision,
         },
         warnings: loaded.warnings,
       });

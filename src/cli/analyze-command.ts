@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SUMMARY_HEADER, parseCsv, pooledRow, type PoolImage } from '../core/export/csv';
 import { ANALYZE_HELP, parseAnalyzeArgs, UsageError, type AnalyzeArgs } from './args';
-import { AnalysisHost, ImageTimeout, type WorkerReady } from './analysis-host';
+import { AnalysisHost, ImageTimeout, type ModelIdentity, type WorkerReady } from './analysis-host';
 import { oneLine, type FinishedImage } from './finished-image';
 import {
   IncrementalOutput,
@@ -70,7 +70,9 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
   }
   const host = new AnalysisHost({
     options: args.options,
-    model: useModel ? { path: args.modelPath, backend: args.backend, threads: args.threads } : null,
+    model: useModel
+      ? { path: args.modelPath, backend: args.backend, threads: args.threads, precision: args.precision }
+      : null,
     withLabels: args.out !== null,
     withRois: args.rois,
   });
@@ -84,7 +86,10 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       return 2;
     }
     for (const w of ready.warnings) err(`warning: ${w}`);
-    if (ready.model) err(`model ${ready.model.name} ${ready.model.version} on ${ready.model.backend}`);
+    if (ready.model)
+      err(
+        `model ${ready.model.name} ${ready.model.version} on ${ready.model.backend} (${ready.model.precision}, ${ready.model.file})`,
+      );
 
     const { files, problems, skipped } = await collectInputs(args.inputs);
     let failed = problems.length;
@@ -194,7 +199,7 @@ export async function runAnalyzeCommand(argv: string[]): Promise<number> {
       for (const i of earlier?.images ?? [])
         notes.set(i.entry.name, { warnings: i.entry.warnings, trace: i.entry.trace ?? [] });
       for (const r of results) notes.set(r.name, { warnings: r.warnings, trace: r.trace });
-      process.stdout.write(JSON.stringify(summaryJson(summary, notes, failed), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(summaryJson(summary, notes, failed, ready.model), null, 2) + '\n');
     }
     if (failed > 0) {
       const kept = done.size ? ` (and ${done.size} kept from the earlier run)` : '';
@@ -317,7 +322,12 @@ interface ImageNotes {
 }
 
 /** summary.csv as JSON: the same columns (numbers as numbers), plus each image's warnings and trace, and failures. */
-function summaryJson(summaryText: string, notes: Map<string, ImageNotes>, failed: number): unknown {
+function summaryJson(
+  summaryText: string,
+  notes: Map<string, ImageNotes>,
+  failed: number,
+  model: ModelIdentity | null,
+): unknown {
   const rows = parseCsv(summaryText);
   const [header, ...body] = rows;
   const objects = body.map((r) => {
@@ -339,5 +349,7 @@ function summaryJson(summaryText: string, notes: Map<string, ImageNotes>, failed
       .map((o) => ({ ...o, ...(notes.get(String(o.image)) ?? { warnings: [], trace: [] }) })),
     pooled: objects.find((o) => o.image === '*') ?? null,
     failed,
+    // The model that segmented (null: threshold method or --labels-in): which weights file and precision.
+    model,
   };
 }

@@ -3,6 +3,7 @@
  * unknown options and bad values so a typo never silently runs a different analysis.
  */
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../core/types';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../core/segment/model-variant';
 
 export type BackendChoice = 'auto' | 'wasm' | 'native';
 
@@ -13,6 +14,8 @@ export interface AnalyzeArgs {
   modelPath: string | null;
   backend: BackendChoice;
   threads: number | null;
+  /** Which weights file of the model: auto (the sidecar's choice for the backend), fp32 or int8. */
+  precision: PrecisionChoice;
   options: AnalysisOptions;
   /** Folder of label images to measure instead of segmenting (<stem>.png/.tif per input). */
   labelsIn: string | null;
@@ -59,6 +62,7 @@ const VALUED = new Set([
   '--banner',
   '--backend',
   '--threads',
+  '--precision',
   '--image-timeout',
   '--labels-in',
 ]);
@@ -171,6 +175,10 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
       throw new UsageError(`--threads must be a positive whole number, not "${th}"`);
   }
 
+  const precision = (values.get('--precision') ?? 'auto') as PrecisionChoice;
+  if (!PRECISION_CHOICES.includes(precision))
+    throw new UsageError(`--precision must be auto, fp32 or int8, not "${precision}"`);
+
   const it = values.get('--image-timeout');
   let imageTimeout = DEFAULT_IMAGE_TIMEOUT_S;
   if (it !== undefined) {
@@ -197,6 +205,7 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeArgs {
     modelPath: values.get('--model') ?? null,
     backend,
     threads,
+    precision,
     options,
     rois: flags.has('--rois'),
     labelsIn: values.get('--labels-in') ?? null,
@@ -246,6 +255,8 @@ Options:
                            skipped (default ${DEFAULT_IMAGE_TIMEOUT_S}; 0 = no limit)
   --backend auto|wasm|native  onnxruntime flavour (auto: native when it loads, else WASM)
   --threads N              inference threads (default: all cores)
+  --precision auto|fp32|int8  model weights: fp32, or the int8 (quantised) variant the sidecar lists; auto
+                           (default) takes the variant the sidecar prefers on the backend in use
   -h, --help               this help
 
 Exit status: 0 when every input was analysed, 1 when some failed (each reported on stderr), 2 for usage errors.

@@ -8,6 +8,12 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sidecarProblem, type LoadedModel, type ModelSidecar } from '../core/segment/model';
+import {
+  resolveModelFile,
+  type Precision,
+  type PrecisionChoice,
+  type VariantBackend,
+} from '../core/segment/model-variant';
 import { createOrtBackend, type OrtModuleLike } from '../core/segment/ort-backend';
 import type { BackendChoice } from './args';
 
@@ -20,12 +26,27 @@ export interface ModelFiles {
   bytes: Uint8Array;
   sidecarPath: string;
   onnxPath: string;
+  /** Which of the sidecar's files was loaded: the base (fp32) one or a variant (segment/model-variant.ts). */
+  precision: Precision;
+  /** sha256 of `bytes`. */
+  sha256: string;
   warnings: string[];
 }
 
-/** Reads sidecar + onnx. `p` may name the .json or the .onnx (then the .json beside it, same stem). */
-export async function readModelFiles(p: string = DEFAULT_MODEL_PATH): Promise<ModelFiles> {
-  const sidecarPath = p.toLowerCase().endsWith('.onnx') ? p.slice(0, -5) + '.json' : p;
+const sha256Of = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * Reads sidecar + onnx. `p` may name the .json or the .onnx (then the .json beside it, same stem, and exactly
+ * that .onnx is loaded: a precision other than auto/fp32 is refused there). Otherwise the file loaded is the
+ * one `precision` picks for `backend` among the sidecar's file and its variants.
+ */
+export async function readModelFiles(
+  p: string = DEFAULT_MODEL_PATH,
+  backend: VariantBackend = 'native',
+  precision: PrecisionChoice = 'fp32',
+): Promise<ModelFiles> {
+  const namedOnnx = p.toLowerCase().endsWith('.onnx');
+  const sidecarPath = namedOnnx ? p.slice(0, -5) + '.json' : p;
   let text: string;
   try {
     text = await readFile(sidecarPath, 'utf8');
@@ -43,20 +64,32 @@ export async function readModelFiles(p: string = DEFAULT_MODEL_PATH): Promise<Mo
     throw new Error(`model sidecar ${sidecarPath} is not valid JSON: ${(e as Error).message}`);
   }
   validateSidecar(sidecar, sidecarPath);
-  const onnxPath = p.toLowerCase().endsWith('.onnx') ? p : path.join(path.dirname(sidecarPath), sidecar.file);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(onnxPath));
-  } catch {
-    throw new Error(`cannot read model weights ${onnxPath} (named by ${sidecarPath})`);
+  const dir = path.dirname(sidecarPath);
+  if (namedOnnx) {
+    // The .onnx named on the command line is what loads; the sidecar describes it (its file and sha256).
+    if (precision === 'int8')
+      throw new Error(`--precision int8 needs the model's sidecar .json, not the .onnx ${p}`);
+    sidecar = { ...sidecar, file: path.basename(p), variants: undefined };
   }
-  const warnings: string[] = [];
-  const sha = createHash('sha256').update(bytes).digest('hex');
-  if (sidecar.sha256 && sha !== sidecar.sha256.toLowerCase())
-    warnings.push(
-      `model ${path.basename(onnxPath)}: sha256 ${sha.slice(0, 12)}... differs from the sidecar's ${sidecar.sha256.slice(0, 12)}...; the weights may not be the ones described`,
-    );
-  return { sidecar, bytes, sidecarPath, onnxPath, warnings };
+  const r = await resolveModelFile(sidecar, backend, precision, {
+    read: async (file) => {
+      try {
+        return new Uint8Array(await readFile(path.join(dir, file)));
+      } catch {
+        throw new Error(`cannot read model weights ${path.join(dir, file)} (named by ${sidecarPath})`);
+      }
+    },
+    sha256: async (b) => sha256Of(b),
+  });
+  return {
+    sidecar,
+    bytes: r.bytes,
+    sidecarPath,
+    onnxPath: path.join(dir, r.file),
+    precision: r.precision,
+    sha256: r.sha256,
+    warnings: r.warnings,
+  };
 }
 
 function validateSidecar(s: ModelSidecar, where: string): void {
@@ -88,9 +121,11 @@ export async function loadModel(
   p: string | null,
   choice: BackendChoice,
   threads: number | null,
+  /** fp32 unless asked (the benches measure the base file); the CLI passes its --precision. */
+  precision: PrecisionChoice = 'fp32',
 ): Promise<{ model: LoadedModel; warnings: string[]; files: ModelFiles }> {
-  const files = await readModelFiles(p ?? DEFAULT_MODEL_PATH);
-  const { ort } = await loadOrt(choice);
+  const { ort, native } = await loadOrt(choice);
+  const files = await readModelFiles(p ?? DEFAULT_MODEL_PATH, native ? 'native' : 'wasm', precision);
   const backend = await createOrtBackend(ort, files.bytes, files.sidecar, {
     threads: threads ?? availableParallelism(),
   });

@@ -14,8 +14,11 @@ const FORMAT = 1;
 
 export interface RunFingerprint {
   options: AnalysisOptions;
-  /** The model that segments (method model), by name, version and the sha256 of its weights. */
-  model: { name: string; version: string; sha256: string } | null;
+  /**
+   * The model that segments (method model), by name, version and the sha256 of its weights; file and precision
+   * say which of the sidecar's weights files that was (absent in manifests written before variants existed).
+   */
+  model: { name: string; version: string; sha256: string; file?: string; precision?: string } | null;
   /** The --labels-in folder (absolute) whose label images are measured instead of segmenting; absent: none. */
   labelsIn?: string | null;
 }
@@ -57,7 +60,13 @@ export function runFingerprint(
     labelsIn: labelsIn === null ? null : path.resolve(labelsIn),
     model:
       options.method === 'model' && model && labelsIn === null
-        ? { name: model.name, version: model.version, sha256: model.sha256 }
+        ? {
+            name: model.name,
+            version: model.version,
+            sha256: model.sha256,
+            file: model.file,
+            precision: model.precision,
+          }
         : null,
   };
 }
@@ -92,9 +101,12 @@ export function fingerprintDifferences(
     const y = JSON.stringify(b[k] ?? null);
     if (x !== y) out.push(`${FLAG_OF[k] ?? k}: ${x} ${w0}, ${y} ${w1}`);
   }
-  const m = (f: RunFingerprint): string =>
+  // Compared by name, version and sha256 (which tells the weights files apart); precision only labels them.
+  const id = (f: RunFingerprint): string =>
     f.model ? `${f.model.name} ${f.model.version} (sha256 ${f.model.sha256.slice(0, 12)})` : 'none';
-  if (m(then) !== m(now)) out.push(`model: ${m(then)} ${w0}, ${m(now)} ${w1}`);
+  const m = (f: RunFingerprint): string =>
+    f.model?.precision ? id(f).replace(' (sha256', ` ${f.model.precision} (sha256`) : id(f);
+  if (id(then) !== id(now)) out.push(`model: ${m(then)} ${w0}, ${m(now)} ${w1}`);
   if ((then.labelsIn ?? null) !== (now.labelsIn ?? null))
     out.push(`--labels-in: ${then.labelsIn ?? 'none'} ${w0}, ${now.labelsIn ?? 'none'} ${w1}`);
   return out;

@@ -8,7 +8,8 @@ import * as Comlink from 'comlink';
 import { analyzeImage } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
 import { browserRecognizer } from './ocr-engine';
-import type { LoadedModel, ModelSidecar } from '../core/segment/model';
+import type { LoadedModel } from '../core/segment/model';
+import type { ResolvedModelFile } from '../core/segment/model-variant';
 import type {
   Analysed,
   ComputeWorkerApi,
@@ -25,7 +26,7 @@ import { StageClock } from './stage-clock';
 import { applyCalibration, cloneAnalysis } from '../core/analysis-copy';
 import { DEMO_NAME, demoPng } from './demo';
 import { putFileBytes, putPreview, putResult } from '../storage/cache';
-import { sha256Hex } from '../core/hash';
+import { fetchedModel, givenModel, type ModelBytes } from './model-files';
 
 let model: LoadedModel | null = null;
 let runs = 0;
@@ -41,24 +42,6 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
   return next;
 }
 
-async function fetchModel(sidecarUrl: string): Promise<{ bytes: Uint8Array; sidecar: ModelSidecar }> {
-  const res = await fetch(sidecarUrl);
-  // Static servers answer a missing file with the app's index.html (SPA fallback): not a model either.
-  if (!res.ok || !(res.headers.get('content-type') ?? '').includes('json')) {
-    throw new Error('this build has no bundled model');
-  }
-  let sidecar: ModelSidecar;
-  try {
-    sidecar = (await res.json()) as ModelSidecar;
-  } catch {
-    throw new Error('the bundled model sidecar is not valid JSON');
-  }
-  const onnxUrl = new URL(sidecar.file, new URL(sidecarUrl, self.location.href)).href;
-  const onnx = await fetch(onnxUrl);
-  if (!onnx.ok) throw new Error(`model file ${sidecar.file} missing (${onnx.status})`);
-  return { bytes: new Uint8Array(await onnx.arrayBuffer()), sidecar };
-}
-
 async function init(opts: InitOptions): Promise<InitResult> {
   if (model) {
     await model.backend.dispose();
@@ -72,29 +55,25 @@ async function init(opts: InitOptions): Promise<InitResult> {
     cpuNodes: 0,
     gpuNote: null,
     model: null,
+    precision: null,
+    precisionNote: null,
     modelError: null,
   };
   if (!opts.model) return { ...base, modelError: 'no model selected' };
-  let bytes: Uint8Array;
-  let sidecar: ModelSidecar;
+  let source: ModelBytes;
   try {
     if (opts.model.bytes && opts.model.sidecar) {
-      bytes = opts.model.bytes;
-      sidecar = opts.model.sidecar;
+      source = givenModel(opts.model.bytes, opts.model.sidecar);
     } else if (opts.model.sidecarUrl) {
-      ({ bytes, sidecar } = await fetchModel(opts.model.sidecarUrl));
+      source = await fetchedModel(opts.model.sidecarUrl);
     } else {
       return { ...base, modelError: 'no model selected' };
-    }
-    if (sidecar.sha256) {
-      const actual = await sha256Hex(bytes);
-      if (actual !== sidecar.sha256.toLowerCase()) {
-        throw new Error(`model file does not match its sidecar (sha256 ${actual.slice(0, 12)}…)`);
-      }
     }
   } catch (e) {
     return { ...base, modelError: e instanceof Error ? e.message : String(e) };
   }
+  const { sidecar } = source;
+  const precision = opts.precision ?? 'auto';
   const ort = await loadOrt();
   const attempts: string[][] = [];
   // Why WebGPU is not what runs when it was asked for; the header shows it beside the backend in use.
@@ -111,6 +90,19 @@ async function init(opts: InitOptions): Promise<InitResult> {
   let lastError = '';
   for (const eps of attempts) {
     const gpu = eps[0] === 'webgpu';
+    // The weights file for this backend: under auto the int8 variant on WASM, fp32 on WebGPU.
+    let file: ResolvedModelFile;
+    try {
+      file = await source.bytesFor(gpu ? 'webgpu' : 'wasm', precision);
+    } catch (e) {
+      lastError = e instanceof Error ? e.message : String(e);
+      if (gpu) {
+        gpuNote = `WebGPU not tried: ${lastError}`;
+        continue;
+      }
+      return { ...base, gpuNote, modelError: lastError };
+    }
+    const bytes = file.bytes;
     try {
       // A WebGPU session is created with onnxruntime's verbose log read, which says where each node went.
       const { value: backend, lines } = await captureOrtLog(() =>
@@ -135,7 +127,9 @@ async function init(opts: InitOptions): Promise<InitResult> {
         threads: gpu ? 0 : ortThreads(ort, threads),
         cpuNodes: placement?.cpuCompute.length ?? 0,
         gpuNote,
-        model: { name: sidecar.name, version: sidecar.version, sha256: sidecar.sha256 },
+        model: { name: sidecar.name, version: sidecar.version, sha256: file.sha256 },
+        precision: file.precision,
+        precisionNote: file.warnings.join('; ') || null,
       };
     } catch (e) {
       lastError = e instanceof Error ? e.message : String(e);

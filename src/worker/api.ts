@@ -4,6 +4,7 @@
  */
 import type { AnalysisOptions, Calibration, ImageAnalysis } from '../core/types';
 import type { ModelSidecar } from '../core/segment/model';
+import type { Precision, PrecisionChoice } from '../core/segment/model-variant';
 import type { EditIntent } from '../core/edit';
 import type { StageTimes } from './stage-clock';
 import type { Grey8 } from '../core/raster';
@@ -24,6 +25,11 @@ export interface InitOptions {
   model: ModelSource | null;
   /** Try the WebGPU execution provider when the browser exposes navigator.gpu. */
   preferGpu: boolean;
+  /**
+   * Which of the bundled model's weights files (default auto: the one its sidecar prefers on the backend tried,
+   * the int8 variant on WASM, fp32 on WebGPU). A custom model is one file: it runs as given.
+   */
+  precision?: PrecisionChoice;
 }
 
 export interface InitResult {
@@ -35,7 +41,12 @@ export interface InitResult {
   cpuNodes: number;
   /** Why WebGPU is not in use although it was preferred (no adapter, a software one, failed); else null. */
   gpuNote: string | null;
+  /** sha256 of the weights file loaded (so cached results of the fp32 and int8 files never mix). */
   model: { name: string; version: string; sha256: string } | null;
+  /** Precision of the weights file loaded (null: no model). */
+  precision: Precision | null;
+  /** Why that precision although another was asked for or preferred (a variant missing or damaged), else null. */
+  precisionNote: string | null;
   /** Why no model is loaded (missing bundled model, bad custom model); null when one is. */
   modelError: string | null;
 }

@@ -15,12 +15,12 @@ export class ModelLoader {
   /** A function, not a value: a custom model's bytes are transferred to the worker on every (re)start. */
   private readonly initOptions = async (): Promise<InitOptions> => {
     const { settings } = this.d.state;
-    const preferGpu = settings.preferGpu;
+    const { preferGpu, precision } = settings;
     if (settings.modelChoice === 'custom') {
       const m = await this.d.storage.getCustomModel();
-      if (m) return { model: { bytes: m.bytes, sidecar: m.sidecar }, preferGpu };
+      if (m) return { model: { bytes: m.bytes, sidecar: m.sidecar }, preferGpu, precision };
     }
-    return { model: { sidecarUrl: this.bundledSidecarUrl }, preferGpu };
+    return { model: { sidecarUrl: this.bundledSidecarUrl }, preferGpu, precision };
   };
 
   /** Starts (or restarts, after a model change) the worker's model; results from another model go stale. */
@@ -58,6 +58,7 @@ export class ModelLoader {
     const info = await this.d.client.init(async () => ({
       model: { bytes: bytes.slice(), sidecar },
       preferGpu: settings.preferGpu,
+      precision: settings.precision,
     }));
     if (!info.model) {
       await this.start();

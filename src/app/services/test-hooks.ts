@@ -15,6 +15,8 @@ export interface SaemiDebug {
   readonly threads: number | null;
   /** Why WebGPU is not in use although preferred, or null. */
   readonly gpuNote: string | null;
+  /** Precision of the model's weights file in use (fp32, int8), null without a model. */
+  readonly precision: string | null;
   readonly model: string | null;
   readonly crossOriginIsolated: boolean;
   counts(): Record<string, number>;
@@ -41,6 +43,9 @@ export function installTestHooks(): void {
     },
     get gpuNote() {
       return engine.info?.gpuNote ?? null;
+    },
+    get precision() {
+      return engine.info?.precision ?? null;
     },
     get model() {
       return engine.info?.model ? `${engine.info.model.name}@${engine.info.model.version}` : null;

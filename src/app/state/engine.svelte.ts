@@ -11,9 +11,13 @@ class Engine {
   get backendLabel(): string {
     const i = this.info;
     if (!i) return 'starting…';
+    // The weights' precision (fp32, or the int8 variant) after the backend: "WASM · 2 threads · int8".
+    const p = i.precision ? ` · ${i.precision}` : '';
     if (i.backend === 'webgpu')
-      return i.cpuNodes > 0 ? `WebGPU + WASM (${i.cpuNodes} node${i.cpuNodes === 1 ? '' : 's'})` : 'WebGPU';
-    if (i.backend === 'wasm') return `WASM · ${i.threads} thread${i.threads === 1 ? '' : 's'}`;
+      return (
+        (i.cpuNodes > 0 ? `WebGPU + WASM (${i.cpuNodes} node${i.cpuNodes === 1 ? '' : 's'})` : 'WebGPU') + p
+      );
+    if (i.backend === 'wasm') return `WASM · ${i.threads} thread${i.threads === 1 ? '' : 's'}${p}`;
     return 'no model · threshold only';
   }
 

@@ -3,6 +3,7 @@
  * the first paint so the theme never flashes).
  */
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../core/types';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../../core/segment/model-variant';
 
 export type Theme = 'system' | 'light' | 'dark';
 export type ModelChoice = 'bundled' | 'custom';
@@ -11,6 +12,8 @@ interface Stored {
   options: AnalysisOptions;
   theme: Theme;
   preferGpu: boolean;
+  /** Which weights file of the bundled model: auto (int8 on WASM, fp32 on WebGPU), fp32 or int8. */
+  precision: PrecisionChoice;
   modelChoice: ModelChoice;
 }
 
@@ -21,6 +24,7 @@ function load(): Stored {
     options: { ...DEFAULT_OPTIONS },
     theme: 'system',
     preferGpu: true,
+    precision: 'auto',
     modelChoice: 'bundled',
   };
   try {
@@ -31,6 +35,7 @@ function load(): Stored {
       options: { ...DEFAULT_OPTIONS, ...(s.options ?? {}), pixelSizeOverride: null },
       theme: s.theme ?? 'system',
       preferGpu: s.preferGpu ?? true,
+      precision: s.precision && PRECISION_CHOICES.includes(s.precision) ? s.precision : 'auto',
       modelChoice: s.modelChoice ?? 'bundled',
     };
   } catch {
@@ -57,6 +62,7 @@ class Settings {
   options = $state<AnalysisOptions>(load().options);
   theme = $state<Theme>(load().theme);
   preferGpu = $state<boolean>(load().preferGpu);
+  precision = $state<PrecisionChoice>(load().precision);
   modelChoice = $state<ModelChoice>(load().modelChoice);
 
   save(): void {
@@ -64,6 +70,7 @@ class Settings {
       options: $state.snapshot(this.options) as AnalysisOptions,
       theme: this.theme,
       preferGpu: this.preferGpu,
+      precision: this.precision,
       modelChoice: this.modelChoice,
     };
     localStorage.setItem(KEY, JSON.stringify(s));

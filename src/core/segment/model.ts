@@ -3,6 +3,8 @@
  * without knowing which onnxruntime flavour (web WASM/WebGPU in the worker, node native in the CLI) runs it.
  */
 
+import { variantsProblem, type ModelVariant } from './model-variant';
+
 export interface ModelOutputSpec {
   /** Output tensor name in the ONNX graph. */
   name: string;
@@ -30,6 +32,11 @@ export interface ModelSidecar {
   sha256: string;
   /** File name of the .onnx beside the sidecar. */
   file: string;
+  /**
+   * Other weights files of the same network (an int8 QDQ export): same inputs, outputs and thresholds; which one
+   * loads is chosen per backend (segment/model-variant.ts).
+   */
+  variants?: ModelVariant[];
   input: {
     name: string;
     /** H and W must be multiples of this. */
@@ -178,5 +185,5 @@ export function sidecarProblem(s: unknown): string | null {
   const cs = sc.thresholds.contrastShare;
   if (cs !== undefined && !(cs >= 0.5 && cs <= 1))
     return 'thresholds.contrastShare must be between 0.5 and 1';
-  return null;
+  return variantsProblem(sc.variants);
 }
