@@ -18,6 +18,19 @@ export interface ModelBytes {
   bytesFor(backend: VariantBackend, precision: PrecisionChoice): Promise<ResolvedModelFile>;
 }
 
+/**
+ * sha256Hex, once per buffer: a WebGPU attempt that fails is followed by the WASM one, which under fp32 (or a
+ * custom model) checks the very same bytes again.
+ */
+function hashOnce(): (bytes: Uint8Array) => Promise<string> {
+  const done = new WeakMap<Uint8Array, Promise<string>>();
+  return (bytes) => {
+    let h = done.get(bytes);
+    if (!h) done.set(bytes, (h = sha256Hex(bytes)));
+    return h;
+  };
+}
+
 export async function fetchedModel(sidecarUrl: string): Promise<ModelBytes> {
   const res = await fetch(sidecarUrl);
   // Static servers answer a missing file with the app's index.html (SPA fallback): not a model either.
@@ -45,10 +58,10 @@ export async function fetchedModel(sidecarUrl: string): Promise<ModelBytes> {
     }
     return p;
   };
+  const sha256 = hashOnce();
   return {
     sidecar,
-    bytesFor: (backend, precision) =>
-      resolveModelFile(sidecar, backend, precision, { read, sha256: sha256Hex }, true),
+    bytesFor: (backend, precision) => resolveModelFile(sidecar, backend, precision, { read, sha256 }, true),
   };
 }
 
@@ -58,16 +71,11 @@ export async function fetchedModel(sidecarUrl: string): Promise<ModelBytes> {
  */
 export function givenModel(bytes: Uint8Array, sidecar: ModelSidecar): ModelBytes {
   const single: ModelSidecar = { ...sidecar, variants: undefined };
+  const sha256 = hashOnce();
   return {
     sidecar,
     async bytesFor(backend, precision) {
-      const r = await resolveModelFile(
-        single,
-        backend,
-        'fp32',
-        { read: async () => bytes, sha256: sha256Hex },
-        true,
-      );
+      const r = await resolveModelFile(single, backend, 'fp32', { read: async () => bytes, sha256 }, true);
       if (precision === 'int8') r.warnings.push('a custom model is one file: it runs as given');
       return r;
     },

@@ -26,6 +26,12 @@ const MAX_LINES_READ = 16;
  */
 export const MAX_ENGINE_CALLS = 40;
 
+/** A bar candidate and the crops of its label lines, cut before the engine reads them. */
+interface PlannedBar {
+  cand: CalibrateResult['barCandidates'][number];
+  crops: GreyU8[];
+}
+
 export function readBarLabel(
   grey: GreyF32,
   cal: CalibrateResult,
@@ -35,7 +41,7 @@ export function readBarLabel(
   if (!recognizer || source === 'metadata' || source === 'manual') return Promise.resolve(cal);
   // Every crop that may be read is cut now, so the caller can drop the grey image (a quarter gigabyte at
   // 8192 x 8192) and segment while the engine reads: the crops are a few small lines.
-  const plan: { cand: CalibrateResult['barCandidates'][number]; crops: GreyU8[] }[] = [];
+  const plan: PlannedBar[] = [];
   let lines = 0;
   for (const cand of cal.barCandidates) {
     const crops: GreyU8[] = [];
@@ -51,7 +57,7 @@ export function readBarLabel(
 
 async function readPlanned(
   cal: CalibrateResult,
-  plan: { cand: CalibrateResult['barCandidates'][number]; crops: GreyU8[] }[],
+  plan: PlannedBar[],
   recognizer: LineRecognizer,
 ): Promise<CalibrateResult> {
   let speculative = 0;
