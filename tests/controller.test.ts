@@ -336,6 +336,29 @@ describe('controller: editing', () => {
     expect(item('s5.png').canUndo).toBe(false);
   });
 
+  it('a row shown done is saved done: a tab closed that moment reopens it finished, the rest queued', async () => {
+    const storage = new FakeStorage();
+    const first = setup(storage);
+    await first.c.startEngine();
+    first.c.addFiles([file('f3.png'), file('hang.png'), file('g2.png')]);
+    await until(() => item('f3.png').status === 'done', 'the first row');
+    // No throttled save has come yet (they wait 150 ms): this one was written before the row turned done.
+    expect(storage.saved?.items.map((i) => `${i.name}:${i.status}`)).toEqual([
+      'f3.png:done',
+      'hang.png:queued',
+      'g2.png:queued',
+    ]);
+    expect(storage.saved?.items.every((i) => i.fileHash)).toBe(true);
+
+    batch.clear();
+    const second = setup(storage);
+    await second.c.startEngine();
+    await second.c.restoreBatch();
+    expect(item('f3.png').status).toBe('done');
+    expect(item('f3.png').count).toBe(3);
+    expect(item('g2.png').error).toBeNull();
+  });
+
   it('a batch pixel size leaves images calibrated by their metadata alone, and says which it changed', async () => {
     const { c } = setup();
     await c.startEngine();

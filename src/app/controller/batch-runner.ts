@@ -252,9 +252,11 @@ export class BatchRunner {
       item.canUndo = item.canRedo = false;
       // Not awaited: nothing that follows reads it, and IndexedDB keeps the order of writes.
       void this.d.storage.delEdited(item.id).catch(() => undefined);
-      item.status = 'done';
-      item.progress = 1;
-      item.stage = '';
+      await this.store.finish(item, () => {
+        item.status = 'done';
+        item.progress = 1;
+        item.stage = '';
+      });
     } catch (e) {
       item.status = 'error';
       item.error = e instanceof Cancelled ? 'cancelled' : message(e);

@@ -13,6 +13,7 @@ const SAVE_EVERY_MS = 150;
 export class BatchStore {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private pending: Promise<void> = Promise.resolve();
+  private finishing: BatchItem | null = null;
 
   constructor(
     private readonly d: Deps,
@@ -31,6 +32,24 @@ export class BatchStore {
     }, SAVE_EVERY_MS);
   }
 
+  /**
+   * Marks an image done the durable way: the batch is written now with `item` saved as done, and only then is
+   * `markDone` run. A row the user has seen finish thus comes back finished from a tab closed the next moment,
+   * with every image whose bytes were stashed by then.
+   */
+  async finish(item: BatchItem, markDone: () => void): Promise<void> {
+    // A throttled save firing meanwhile must not write the image back as queued.
+    this.finishing = item;
+    try {
+      const write = this.d.storage.putBatch(this.snapshot()).catch(() => undefined);
+      this.pending = Promise.all([this.pending, write]).then(() => undefined);
+      await write;
+    } finally {
+      this.finishing = null;
+      markDone();
+    }
+  }
+
   /** Settles when the last save has been written (tests, and clearing the data). */
   async settled(): Promise<void> {
     while (this.timer) await new Promise((r) => setTimeout(r, SAVE_EVERY_MS));
@@ -44,7 +63,7 @@ export class BatchStore {
         id: i.id,
         name: i.name,
         size: i.size,
-        status: i.status === 'analysing' ? 'queued' : i.status,
+        status: i === this.finishing ? 'done' : i.status === 'analysing' ? 'queued' : i.status,
         error: i.error,
         errorInFile: i.errorInFile,
         fileHash: i.fileHash,
