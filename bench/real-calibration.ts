@@ -23,7 +23,8 @@ const rows = readFileSync(path.join(dir, 'metadata.csv'), 'utf8')
   .slice(1)
   .filter(Boolean)
   .map((l) => l.split(','));
-const rec = nodeRecognizer();
+// --no-net: the OCR engine alone, without SAEMI's label network.
+const rec = nodeRecognizer({ labelNet: !process.argv.includes('--no-net') });
 let banner = 0;
 let barLen = 0;
 let pixel = 0;

@@ -25,9 +25,12 @@ const rows = readFileSync(path.join(dir, 'labels.csv'), 'utf8')
     const i = l.indexOf(',');
     return [l.slice(0, i), l.slice(i + 1)] as const;
   });
-const rec = nodeRecognizer();
+// --no-net: the OCR engine alone, without SAEMI's label network.
+const withNet = !process.argv.includes('--no-net');
+const rec = nodeRecognizer({ labelNet: withNet });
 let calls = 0;
 const counted = {
+  labelReader: rec.labelReader,
   recognizeLine: (v: Parameters<typeof rec.recognizeLine>[0]) => {
     calls++;
     return rec.recognizeLine(v);
@@ -67,6 +70,7 @@ const ms = performance.now() - t0;
 console.log(
   JSON.stringify({
     bench: 'real-ocr',
+    labelNet: withNet,
     read: ok,
     of: rows.length,
     rate: +(ok / rows.length).toFixed(3),

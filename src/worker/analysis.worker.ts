@@ -19,7 +19,7 @@ import type {
   InitResult,
   ProgressFn,
 } from './api';
-import { captureOrtLog, loadOrt, ortThreads, wasmThreads, webGpuAdapter } from './ort-env';
+import { captureOrtLog, inOrtQueue, loadOrt, ortThreads, wasmThreads, webGpuAdapter } from './ort-env';
 import { parsePlacement } from './placement';
 import { previewBitmap, previewFromGrey } from './preview';
 import { StageClock } from './stage-clock';
@@ -120,7 +120,8 @@ async function init(opts: InitOptions): Promise<InitResult> {
         gpuNote = 'onnxruntime placed no node of the model on WebGPU';
         continue;
       }
-      model = { sidecar, backend };
+      const run = backend.run.bind(backend);
+      model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
       return {
         ...base,
         backend: eps[0],

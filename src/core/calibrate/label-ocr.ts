@@ -9,6 +9,7 @@
  */
 import type { LengthUnit } from '../types';
 import { components, parseScaleLabel, type ParsedLabel } from './ocr';
+import type { LabelReader } from './label-net';
 
 /** 8-bit grey image handed to the engine: dark text on a white ground. */
 export interface GreyU8 {
@@ -26,6 +27,8 @@ export interface RecognizedLine {
 /** One line of text in, its reading out. Implementations: src/worker/ocr-engine.ts, src/cli/ocr-engine.ts. */
 export interface LineRecognizer {
   recognizeLine(img: GreyU8): Promise<RecognizedLine>;
+  /** SAEMI's own label network (label-net.ts), read once per crop beside the engine's views. */
+  readonly labelReader?: LabelReader;
 }
 
 /** Characters a scale-bar label is written in; 'p' and 'µ'/'μ' because "µm" is often read as "pm" or "μm". */
@@ -45,6 +48,8 @@ export interface LabelRead extends ParsedLabel {
   views: number;
   confidence: number;
   raw: string;
+  /** The label network's reading was among the votes for this result. */
+  withNet: boolean;
 }
 
 const MIN_VIEW_HEIGHT = 60;
@@ -340,7 +345,11 @@ export function parseEngineText(text: string): ParsedLabel | null {
   return parseScaleLabel(t);
 }
 
-/** Reads one label crop: every view is recognised, parsed readings vote. Null when no view parses. */
+/**
+ * Reads one label crop: the label network's reading first (when the recogniser has one; it votes with its
+ * weight), then every view by the engine until the vote is decided; parsed readings vote. Null when nothing
+ * parses.
+ */
 export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): Promise<LabelRead | null> {
   const views = labelViews(crop);
   interface Entry {
@@ -351,27 +360,34 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     raw: string;
   }
   const tally = new Map<string, Entry>();
+  let netKey: string | null = null;
+  const count = (r: RecognizedLine, weight: number): string | null => {
+    const p = parseEngineText(r.text);
+    if (!p) return null;
+    // Each view is one vote; confidence only breaks ties between equal counts.
+    const score = weight * (1 + r.confidence / 1000) * (isUsualValue(p.value) ? USUAL_VALUE_WEIGHT : 1);
+    const k = key(p);
+    const e = tally.get(k);
+    if (e) {
+      e.votes += weight;
+      e.score += score;
+      e.conf = Math.max(e.conf, r.confidence);
+    } else tally.set(k, { p, votes: weight, conf: r.confidence, score, raw: r.text.trim() });
+    return k;
+  };
+  const net = recognizer.labelReader && views.length ? await recognizer.labelReader.read(crop) : null;
+  if (net) netKey = count(net, recognizer.labelReader!.weight);
   for (let n = 0; n < views.length; n++) {
     if (decided(tally, views.length - n)) break;
     // A view with no ink left (all cleaned away) has nothing to read.
     if (!views[n]!.data.some((v) => v < 128)) continue;
-    const r = await recognizer.recognizeLine(views[n]!);
-    const p = parseEngineText(r.text);
-    if (!p) continue;
-    // Each view is one vote; confidence only breaks ties between equal counts.
-    const score = (1 + r.confidence / 1000) * (isUsualValue(p.value) ? USUAL_VALUE_WEIGHT : 1);
-    const k = key(p);
-    const e = tally.get(k);
-    if (e) {
-      e.votes++;
-      e.score += score;
-      e.conf = Math.max(e.conf, r.confidence);
-    } else tally.set(k, { p, votes: 1, conf: r.confidence, score, raw: r.text.trim() });
+    count(await recognizer.recognizeLine(views[n]!), 1);
   }
   let best: Entry | null = null;
   for (const e of tally.values()) if (!best || e.score > best.score) best = e;
   if (!best) return null;
-  return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw };
+  const withNet = netKey !== null && tally.get(netKey) === best;
+  return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw, withNet };
 }
 
 /**

@@ -63,6 +63,7 @@ async function readPlanned(
   let speculative = 0;
   let limited = false;
   const counted: LineRecognizer = {
+    labelReader: recognizer.labelReader,
     recognizeLine: (img) => {
       if (!limited) return recognizer.recognizeLine(img);
       // Past the budget every view reads as nothing: the crop's loop ends without the engine.
@@ -79,8 +80,16 @@ async function readPlanned(
       const read = await readLabelCrop(counted, crop);
       if (!read) continue;
       if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
-      const scaleBar: ScaleBarReading = { ...bar, value: read.value, unit: read.unit, text: read.text };
-      const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, ' (OCR)');
+      const readBy = read.withNet ? 'ocr+net' : 'ocr';
+      const scaleBar: ScaleBarReading = {
+        ...bar,
+        value: read.value,
+        unit: read.unit,
+        text: read.text,
+        readBy,
+      };
+      const by = read.withNet ? ' (OCR engine and label network)' : ' (OCR)';
+      const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, by);
       return { ...cal, scaleBar, calibration, barNote: note };
     }
   }

@@ -43,6 +43,8 @@ export function memoRecognizer(engine: LineRecognizer, maxBytes = MEMO_BYTES): M
   let hits = 0;
   let misses = 0;
   return {
+    // The network is cheap next to the engine and is only read once per crop: it is not remembered.
+    labelReader: engine.labelReader,
     get hits() {
       return hits;
     },

@@ -1,0 +1,159 @@
+/**
+ * SAEMI's own scale-bar label reader: a small convolutional line network (models/train/label_crnn.py) trained
+ * with CTC on labels rendered in Debian's fonts on microscope-like grounds. It reads the crops the general OCR
+ * engine loses to the ground behind the letters (grain, particle edges, outlined letters); its reading joins
+ * the engine's views in readLabelCrop's vote. The running of the network is behind `LineNetRunner` (the
+ * browser worker and Node load ONNX Runtime differently); the line making and the decoding are here.
+ */
+import { netLine, type LineGeometry } from './label-line';
+import type { GreyU8, RecognizedLine } from './label-ocr';
+import { isNativeOrt, type OrtModuleLike } from '../segment/ort-backend';
+
+/** The sidecar of the label network (models/saemi-label.json). */
+export interface LabelNetSpec {
+  /** Characters of the output classes 1..n (class 0 is the CTC blank). */
+  charset: string;
+  line: LineGeometry;
+  /** Weight of the network's reading in the vote, in engine views. */
+  voteWeight: number;
+  /** Readings less confident than this (0-100) are not counted. */
+  minConfidence: number;
+}
+
+export interface LineNetRunner {
+  /** One line ([1, 1, height, width] floats in 0-1) in, log probabilities [steps, classes] out. */
+  run(line: Float32Array, width: number, height: number): Promise<{ logp: Float32Array; steps: number }>;
+}
+
+/** Best path: the most likely class per step, repeats merged, blanks dropped. Confidence 0-100: the mean
+ * probability of the characters kept. */
+export function ctcGreedy(logp: Float32Array, steps: number, charset: string): RecognizedLine {
+  const classes = charset.length + 1;
+  let text = '';
+  let probSum = 0;
+  let prev = 0;
+  for (let t = 0; t < steps; t++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logp[t * classes + k]! > logp[t * classes + best]!) best = k;
+    if (best !== 0 && best !== prev) {
+      text += charset[best - 1];
+      probSum += Math.exp(logp[t * classes + best]!);
+    }
+    prev = best;
+  }
+  return { text, confidence: text ? (100 * probSum) / text.length : 0 };
+}
+
+/** The network's reading of a crop in one polarity (the network reads dark and light ink alike; the crop's
+ * negative is read too, the caller keeps the more confident parse). */
+export async function readLineWithNet(
+  runner: LineNetRunner,
+  spec: LabelNetSpec,
+  crop: GreyU8,
+): Promise<RecognizedLine | null> {
+  const line = netLine(crop, spec.line);
+  if (!line) return null;
+  const x = new Float32Array(line.data.length);
+  for (let i = 0; i < x.length; i++) x[i] = line.data[i]! / 255;
+  const { logp, steps } = await runner.run(x, line.width, line.height);
+  return ctcGreedy(logp, steps, spec.charset);
+}
+
+export function negative(img: GreyU8): GreyU8 {
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = 255 - img.data[i]!;
+  return { width: img.width, height: img.height, data };
+}
+
+/** A reader of whole label crops beside the engine's views: its reading votes in readLabelCrop with `weight`. */
+export interface LabelReader {
+  weight: number;
+  read(crop: GreyU8): Promise<RecognizedLine | null>;
+}
+
+/**
+ * The network as a label reader: the crop is read as it is and as its negative, and the more confident reading
+ * that parses as a label is kept (null below the sidecar's minimum confidence: a reading that unsure is as
+ * likely to be a bar-less crop's noise read as digits).
+ */
+export function netLabelReader(
+  runner: LineNetRunner,
+  spec: LabelNetSpec,
+  parses: (text: string) => boolean,
+): LabelReader {
+  return {
+    weight: spec.voteWeight,
+    async read(crop) {
+      let best: RecognizedLine | null = null;
+      for (const img of [crop, negative(crop)]) {
+        const r = await readLineWithNet(runner, spec, img);
+        if (r && parses(r.text) && (!best || r.confidence > best.confidence)) best = r;
+      }
+      return best && best.confidence >= spec.minConfidence ? best : null;
+    },
+  };
+}
+
+/**
+ * A reader loaded on its first use (labels are read only for images without a pixel size in their metadata); a
+ * failed load is reported once through `onError` and the engine reads alone from then on.
+ */
+export function lazyLabelReader(
+  weight: number,
+  load: () => Promise<LabelReader>,
+  onError: (e: unknown) => void,
+): LabelReader {
+  let loading: Promise<LabelReader | null> | null = null;
+  return {
+    weight,
+    async read(crop) {
+      loading ??= load().catch((e: unknown) => {
+        onError(e);
+        return null;
+      });
+      const r = await loading;
+      return r ? r.read(crop) : null;
+    },
+  };
+}
+
+/** The sidecar checked: what is wrong with it, or null. */
+export function labelNetSpecProblem(s: unknown): string | null {
+  if (!s || typeof s !== 'object') return 'not an object';
+  const o = s as Record<string, unknown>;
+  if (typeof o.charset !== 'string' || o.charset.length === 0) return 'charset missing';
+  const l = o.line as Record<string, unknown> | undefined;
+  for (const k of ['height', 'stride', 'minWidth', 'maxWidth'] as const)
+    if (!l || !Number.isInteger(l[k]) || (l[k] as number) <= 0) return `line.${k} missing`;
+  for (const k of ['voteWeight', 'minConfidence'] as const)
+    if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return `${k} missing`;
+  return null;
+}
+
+/** onnxruntime (web or node) as the network's runner; the module is passed in, as for the segmentation model. */
+export async function createOrtLineRunner(
+  ort: OrtModuleLike,
+  modelBytes: Uint8Array,
+  input = 'line',
+  output = 'logp',
+): Promise<LineNetRunner> {
+  const session = await ort.InferenceSession.create(modelBytes, {
+    executionProviders: [isNativeOrt(ort) ? 'cpu' : 'wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  if (!session.inputNames.includes(input) || !session.outputNames.includes(output))
+    throw new Error(`label network: expected input "${input}" and output "${output}"`);
+  return {
+    async run(line, width, height) {
+      const t = new ort.Tensor('float32', line, [1, 1, height, width]);
+      const res = await session.run({ [input]: t });
+      const o = res[output]!;
+      if (!(o.data instanceof Float32Array)) throw new Error('label network: output is not float32');
+      const logp = new Float32Array(o.data);
+      const steps = o.dims[1]!;
+      o.dispose?.();
+      t.dispose?.();
+      return { logp, steps };
+    },
+  };
+}

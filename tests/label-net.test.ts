@@ -1,0 +1,99 @@
+/**
+ * SAEMI's label network beside the OCR engine: how its reading joins the views' vote (with fake readers whose
+ * answers are known), and the shipped network itself reading labels rendered in real fonts (the atlas of
+ * tests/fixtures/labels, made from Debian's font packages) on grainy grounds in both polarities.
+ */
+import { describe, expect, it } from 'vitest';
+import { labelViews, readLabelCrop, type GreyU8, type LineRecognizer } from '../src/core/calibrate/label-ocr';
+import type { LabelReader } from '../src/core/calibrate/label-net';
+import { parseScaleLabel } from '../src/core/calibrate/ocr';
+import { loadLabelNet } from '../src/cli/ocr-engine';
+import { ATLAS_FONTS, ATLAS_SIZES, ATLAS_TEXTS, atlasText, drawText } from './helpers/label-atlas';
+
+/** A crop with some dark ink, so every view has something to read. */
+function crop(): GreyU8 {
+  const w = 60;
+  const h = 20;
+  const data = new Uint8Array(w * h).fill(220);
+  for (let y = 6; y < 14; y++) for (let x = 5; x < 55; x += 3) data[y * w + x] = 20;
+  return { width: w, height: h, data };
+}
+
+/** An engine that reads `texts[k]` for the k-th view it is shown (then the last one again). */
+function engine(texts: string[], net: LabelReader | undefined) {
+  let calls = 0;
+  const r: LineRecognizer & { calls(): number } = {
+    labelReader: net,
+    recognizeLine: async () => ({ text: texts[Math.min(calls++, texts.length - 1)]!, confidence: 80 }),
+    calls: () => calls,
+  };
+  return r;
+}
+
+const net = (text: string | null, weight = 2): LabelReader => ({
+  weight,
+  read: async () => (text === null ? null : { text, confidence: 95 }),
+});
+
+describe('the label network in the vote', () => {
+  const views = labelViews(crop()).length;
+
+  it('reads alone where the engine reads nothing', async () => {
+    const e = engine([''], net('20nm'));
+    const r = await readLabelCrop(e, crop());
+    expect([r?.value, r?.unit]).toEqual([20, 'nm']);
+    // The engine was still asked (every view with ink): the network alone does not settle a crop.
+    expect(e.calls()).toBeGreaterThan(views / 2);
+  });
+
+  it('tips a split vote: four views for "20pm" (read as µm), four for 20 nm, the network for 20 nm', async () => {
+    const split = ['20pm', '20 nm', '20pm', '20 nm', '20pm', '20 nm', '20pm', '20 nm', ''];
+    expect((await readLabelCrop(engine(split, undefined), crop()))?.unit).toBe('um');
+    expect((await readLabelCrop(engine(split, net('20nm')), crop()))?.unit).toBe('nm');
+  });
+
+  it('is outvoted by a clear majority of the engine views', async () => {
+    const r = await readLabelCrop(engine(['100 nm'], net('700nm')), crop());
+    expect(r?.value).toBe(100);
+  });
+
+  it('agreeing with the engine settles a crop with fewer engine calls', async () => {
+    const alone = engine(['50 nm'], undefined);
+    await readLabelCrop(alone, crop());
+    const withNet = engine(['50 nm'], net('50nm'));
+    await readLabelCrop(withNet, crop());
+    expect(withNet.calls()).toBeLessThan(alone.calls());
+  });
+});
+
+describe('the shipped label network', () => {
+  it('reads >= 95 % of the rendered labels alone, dark and light ink on grainy grounds', async () => {
+    const reader = await loadLabelNet();
+    let read = 0;
+    let n = 0;
+    const failures: string[] = [];
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const font of ATLAS_FONTS)
+      for (const [k, text] of ATLAS_TEXTS.entries()) {
+        const size = ATLAS_SIZES[k % ATLAS_SIZES.length]!;
+        const t = atlasText(font, size, text);
+        const dark = (n & 1) === 0;
+        const w = t.width + 16;
+        const h = t.height + 10;
+        const img = { width: w, height: h, data: new Float32Array(w * h) };
+        const ground = dark ? 200 : 50;
+        for (let i = 0; i < img.data.length; i++) img.data[i] = ground + 30 * (rand() - 0.5);
+        drawText(img, t, 8, 5, dark ? 30 : 230);
+        const u8 = Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
+        const r = await reader.read({ width: w, height: h, data: u8 });
+        const want = parseScaleLabel(text)!;
+        const got = r ? parseScaleLabel(r.text) : null;
+        if (got && got.value === want.value && got.unit === want.unit) read++;
+        else failures.push(`${font} ${size}px "${text}" ${dark ? 'dark' : 'light'}: ${r?.text ?? '-'}`);
+        n++;
+      }
+    expect(n).toBeGreaterThanOrEqual(30);
+    expect(read / n, failures.join('\n')).toBeGreaterThanOrEqual(0.95);
+  }, 60_000);
+});
