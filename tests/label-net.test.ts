@@ -38,11 +38,9 @@ const net = (text: string | null, weight = 2): LabelReader => ({
 describe('the label network in the vote', () => {
   const views = labelViews(crop()).length;
 
-  it('reads alone where the engine reads nothing', async () => {
-    const e = engine([''], net('20nm'));
-    const r = await readLabelCrop(e, crop());
-    expect([r?.value, r?.unit]).toEqual([20, 'nm']);
-    // The engine was still asked (every view with ink): the network alone does not settle a crop.
+  it('never stands alone: where the engine reads no label, nor does the crop (a data-bar line of other text)', async () => {
+    const e = engine(['SEI 5.0kV'], net('5.0um'));
+    expect(await readLabelCrop(e, crop())).toBeNull();
     expect(e.calls()).toBeGreaterThan(views / 2);
   });
 

@@ -376,17 +376,22 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     return k;
   };
   const net = recognizer.labelReader && views.length ? await recognizer.labelReader.read(crop) : null;
-  if (net) netKey = count(net, recognizer.labelReader!.weight);
+  const netWeight = recognizer.labelReader?.weight ?? 0;
+  if (net) netKey = count(net, netWeight);
+  const netEntry = netKey === null ? undefined : tally.get(netKey);
   for (let n = 0; n < views.length; n++) {
     if (decided(tally, views.length - n)) break;
     // A view with no ink left (all cleaned away) has nothing to read.
     if (!views[n]!.data.some((v) => v < 128)) continue;
     count(await recognizer.recognizeLine(views[n]!), 1);
   }
+  // The network knows only a label's characters: a data-bar line of other text ("5.0kV") is read by it as a label
+  // ("5.0um"). So it only weighs in among readings the engine also made, never stands alone.
   let best: Entry | null = null;
-  for (const e of tally.values()) if (!best || e.score > best.score) best = e;
+  for (const e of tally.values())
+    if (e.votes > (e === netEntry ? netWeight : 0) && (!best || e.score > best.score)) best = e;
   if (!best) return null;
-  const withNet = netKey !== null && tally.get(netKey) === best;
+  const withNet = netEntry === best;
   return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw, withNet };
 }
 
