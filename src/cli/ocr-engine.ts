@@ -14,7 +14,6 @@ import {
   type LabelNetSpec,
   type LabelReader,
 } from '../core/calibrate/label-net';
-import { parseEngineText } from '../core/calibrate/label-ocr';
 import type { OrtModuleLike } from '../core/segment/ort-backend';
 import { TesseractRecognizer } from '../ocr/tesseract-recognizer';
 import { PACKAGE_ROOT } from './load-model';
@@ -37,7 +36,7 @@ export async function loadLabelNet(sidecarPath = LABEL_NET_SIDECAR): Promise<Lab
   if (createHash('sha256').update(bytes).digest('hex') !== spec.sha256)
     throw new Error(`${spec.file} does not match the sha256 in ${sidecarPath}`);
   const ort = (await import('onnxruntime-web')) as unknown as OrtModuleLike;
-  return netLabelReader(await createOrtLineRunner(ort, bytes), spec, (t) => parseEngineText(t) !== null);
+  return netLabelReader(await createOrtLineRunner(ort, bytes), spec);
 }
 
 export interface NodeRecognizer {

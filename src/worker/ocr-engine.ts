@@ -11,7 +11,7 @@ import coreUrl from 'tesseract.js-core/tesseract-core-simd-lstm.wasm.js?url';
 import labelNetUrl from '../../models/saemi-label.onnx?url';
 import labelNetSidecar from '../../models/saemi-label.json';
 import { TesseractRecognizer } from '../ocr/tesseract-recognizer';
-import { parseEngineText, type LineRecognizer } from '../core/calibrate/label-ocr';
+import type { LineRecognizer } from '../core/calibrate/label-ocr';
 import {
   createOrtLineRunner,
   labelNetSpecProblem,
@@ -36,7 +36,7 @@ async function loadLabelNet(): Promise<ReturnType<typeof netLabelReader>> {
     throw new Error('label network: file does not match its sidecar');
   const runner = await createOrtLineRunner(await loadOrt(), bytes);
   const queued = { run: (...a: Parameters<typeof runner.run>) => inOrtQueue(() => runner.run(...a)) };
-  return netLabelReader(queued, spec, (t) => parseEngineText(t) !== null);
+  return netLabelReader(queued, spec);
 }
 
 /**

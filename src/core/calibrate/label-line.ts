@@ -5,7 +5,7 @@
  * height, resized bilinearly to the line height, and padded on the right with its border median to a width that
  * is a multiple of the network's stride.
  */
-import { resizeU8, type GreyU8 } from './label-ocr';
+import { resizeU8, stretchCrop, type GreyU8 } from './label-ocr';
 
 export interface LineGeometry {
   /** Rows of the network's input. */
@@ -14,20 +14,6 @@ export interface LineGeometry {
   stride: number;
   minWidth: number;
   maxWidth: number;
-}
-
-function stretch(img: GreyU8): GreyU8 {
-  const n = img.data.length;
-  const sorted = Float32Array.from(img.data).sort();
-  const lo = sorted[Math.floor(n * 0.01)]!;
-  const hi = sorted[Math.min(n - 1, Math.floor(n * 0.99))]!;
-  const span = hi - lo;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const t = span > 0 ? (img.data[i]! - lo) / span : 0.5;
-    out[i] = span > 0 ? Math.round(255 * Math.min(1, Math.max(0, t))) : 128;
-  }
-  return { width: img.width, height: img.height, data: out };
 }
 
 function boxShrink(img: GreyU8, k: number): GreyU8 {
@@ -56,7 +42,7 @@ function borderMedian(img: GreyU8): number {
 /** The crop as the network reads it; null for a crop too small to hold a letter. */
 export function netLine(crop: GreyU8, g: LineGeometry): GreyU8 | null {
   if (crop.width < 2 || crop.height < 2) return null;
-  let a = stretch(crop);
+  let a = stretchCrop(crop, { x0: 0, y0: 0, x1: crop.width, y1: crop.height });
   const k = Math.floor(a.height / g.height);
   if (k >= 2 && a.width >= k) a = boxShrink(a, k);
   const w = Math.min(g.maxWidth, Math.max(g.minWidth, Math.round((a.width * g.height) / a.height)));

@@ -1,12 +1,11 @@
 /**
- * SAEMI's own scale-bar label reader: a small convolutional line network (models/train/label_crnn.py) trained
- * with CTC on labels rendered in Debian's fonts on microscope-like grounds. It reads the crops the general OCR
- * engine loses to the ground behind the letters (grain, particle edges, outlined letters); its reading joins
- * the engine's views in readLabelCrop's vote. The running of the network is behind `LineNetRunner` (the
+ * SAEMI's own scale-bar label reader: a small line network (convolutions and a BiLSTM, models/train/label_crnn.py)
+ * trained with CTC on labels rendered in Debian's fonts on microscope-like grounds. Its reading joins the
+ * engine's views in readLabelCrop's vote, among the labels the engine also read. The running of the network is behind `LineNetRunner` (the
  * browser worker and Node load ONNX Runtime differently); the line making and the decoding are here.
  */
 import { netLine, type LineGeometry } from './label-line';
-import type { GreyU8, RecognizedLine } from './label-ocr';
+import { parseEngineText, type GreyU8, type RecognizedLine } from './label-ocr';
 import { isNativeOrt, type OrtModuleLike } from '../segment/ort-backend';
 
 /** The sidecar of the label network (models/saemi-label.json). */
@@ -76,18 +75,14 @@ export interface LabelReader {
  * that parses as a label is kept (null below the sidecar's minimum confidence: a reading that unsure is as
  * likely to be a bar-less crop's noise read as digits).
  */
-export function netLabelReader(
-  runner: LineNetRunner,
-  spec: LabelNetSpec,
-  parses: (text: string) => boolean,
-): LabelReader {
+export function netLabelReader(runner: LineNetRunner, spec: LabelNetSpec): LabelReader {
   return {
     weight: spec.voteWeight,
     async read(crop) {
       let best: RecognizedLine | null = null;
       for (const img of [crop, negative(crop)]) {
         const r = await readLineWithNet(runner, spec, img);
-        if (r && parses(r.text) && (!best || r.confidence > best.confidence)) best = r;
+        if (r && parseEngineText(r.text) && (!best || r.confidence > best.confidence)) best = r;
       }
       return best && best.confidence >= spec.minConfidence ? best : null;
     },
