@@ -1,12 +1,14 @@
 """The scale-bar label reader: a small convolutional line recogniser trained with CTC on rendered labels
 (label_render.py), exported to ONNX for src/core/calibrate/label-net.ts.
 
-    python3 models/train/label_crnn.py train DATA.npz[,DATA2.npz] OUT.pt [minutes]
+    python3 models/train/label_crnn.py train DATA.npz[,DATA2.npz] OUT.pt [minutes [INIT.pt [lr]]]
     python3 models/train/label_crnn.py eval OUT.pt CROPS_DIR LABELS_CSV
     python3 models/train/label_crnn.py export OUT.pt models/saemi-label.onnx VOTE_WEIGHT MIN_CONFIDENCE
 
 Input: [1, 1, 32, W] floats in 0-1 (label_line.net_line / 255), W a multiple of 4. Output: [1, W/4, C] log
-probabilities over CHARSET with the CTC blank at index 0.
+probabilities over CHARSET with the CTC blank at index 0. "?" is any character a label does not have (the
+letters of data-bar fields such as "5.0kV"): reading it makes a line fail to parse instead of being read as a label.
+INIT.pt starts from earlier weights; output classes added to CHARSET since then start untrained.
 """
 import csv
 import math
@@ -21,7 +23,7 @@ import torch.nn.functional as F
 
 from label_line import net_line
 
-CHARSET = '0123456789.nmu'
+CHARSET = '0123456789.nmu?'
 torch.set_num_threads(2)
 
 
@@ -97,15 +99,27 @@ def batch_tensor(lines, widths, idx, rng):
     return x
 
 
-def train(data, out, minutes=20.0):
+def load_init(net, path):
+    sd = torch.load(path)
+    own = net.state_dict()
+    for k, v in sd.items():
+        if own[k].shape != v.shape:  # the output layer of a smaller charset: its classes keep their weights
+            own[k][:v.shape[0]] = v
+            sd[k] = own[k]
+    net.load_state_dict(sd)
+
+
+def train(data, out, minutes=20.0, init=None, lr=2e-3):
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
     lines, widths, texts = load(data)
     targets = [encode(t) for t in texts]
     net = LabelNet()
+    if init:
+        load_init(net, init)
     print('params', sum(p.numel() for p in net.parameters()), flush=True)
-    opt = torch.optim.AdamW(net.parameters(), 2e-3, weight_decay=1e-4)
-    ctc = nn.CTCLoss(zero_infinity=True)
+    opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=1e-4)
+    ctc = nn.CTCLoss(zero_infinity=True, reduction='none')  # 'mean' divides by target length, 0 for no text
     # Batches of similar width waste less padding.
     order = np.argsort(widths)
     bs = 48
@@ -119,14 +133,16 @@ def train(data, out, minutes=20.0):
             if frac >= 1:
                 break
             for g in opt.param_groups:
-                g['lr'] = 2e-3 * 0.5 * (1 + math.cos(math.pi * min(1, frac)))
+                g['lr'] = lr * 0.5 * (1 + math.cos(math.pi * min(1, frac)))
             idx = groups[gi]
             x = batch_tensor(lines, widths, idx, rng)
             logp = net(x)
             T = logp.shape[1]
             tg = [targets[i] for i in idx]
-            loss = ctc(logp.permute(1, 0, 2), torch.tensor(sum(tg, [])), torch.full((len(idx),), T, dtype=torch.long),
-                       torch.tensor([len(t) for t in tg]))
+            lengths = torch.tensor([len(t) for t in tg], dtype=torch.long)
+            loss = ctc(logp.permute(1, 0, 2), torch.tensor(sum(tg, []), dtype=torch.long),
+                       torch.full((len(idx),), T, dtype=torch.long), lengths)
+            loss = (loss / lengths.clamp(min=1)).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -166,6 +182,11 @@ def evaluate(weights, crops, labels):
     print(f'exact {ok}/{len(rows)}')
 
 
+PROVENANCE = ('models/train/label_crnn.py on crops rendered by label_render.py in Debian fonts (1.0.0: seeds 1, 2, 11, '
+              '12; 1.1.0 fine-tuned from it with "?" added, on seeds 11, 12, 21, 22); no real crop trained on. '
+              'Card: models/README.md')
+
+
 def export(weights, out, vote_weight, min_confidence):
     """The .onnx and its sidecar (same stem, .json): the contract label-net.ts reads."""
     import hashlib
@@ -181,7 +202,7 @@ def export(weights, out, vote_weight, min_confidence):
     sha = hashlib.sha256(open(out, 'rb').read()).hexdigest()
     side = {
         'name': 'saemi-label',
-        'version': '1.0.0',
+        'version': '1.1.0',
         'file': os.path.basename(out),
         'sha256': sha,
         'charset': CHARSET,
@@ -189,8 +210,7 @@ def export(weights, out, vote_weight, min_confidence):
                  'maxWidth': label_line.MAX_W},
         'voteWeight': vote_weight,
         'minConfidence': min_confidence,
-        'provenance': 'models/train/label_crnn.py on labels rendered by label_render.py (seeds 1, 2, 11, 12; 120,000 '
-                      'crops, Debian fonts); no real crop trained on. Card: models/README.md',
+        'provenance': PROVENANCE,
     }
     with open(os.path.splitext(out)[0] + '.json', 'w') as f:
         json.dump(side, f, indent=2)
@@ -200,7 +220,8 @@ def export(weights, out, vote_weight, min_confidence):
 if __name__ == '__main__':
     cmd = sys.argv[1]
     if cmd == 'train':
-        train(sys.argv[2], sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 20)
+        train(sys.argv[2], sys.argv[3], float(sys.argv[4]) if len(sys.argv) > 4 else 20,
+              sys.argv[5] if len(sys.argv) > 5 else None, float(sys.argv[6]) if len(sys.argv) > 6 else 2e-3)
     elif cmd == 'eval':
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == 'export':

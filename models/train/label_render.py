@@ -2,7 +2,8 @@
 
 Each sample is one crop as readBarLabel cuts it (the label text, sometimes with its bar, on whatever the image
 has around it), in the crop's native size, and its text as the reader must spell it ("100.0nm", "0.5um": no
-spaces, µ/μ written u). Real labels differ from clean renderings by their grounds (particles, grain, fibres,
+spaces, µ/μ written u); one in five is other text (data-bar fields, spelt with "?" for letters) or none at
+all. Real labels differ from clean renderings by their grounds (particles, grain, fibres,
 gradients behind the letters), their fonts (Arial/Helvetica, Times, bold, condensed, bitmap fonts upscaled with
 nearest neighbour), outlines drawn around letters for contrast, blur and JPEG; each of those is drawn here at random.
 
@@ -52,6 +53,44 @@ def label_text(rng):
     return drawn, (num + unit).replace('µ', 'u').replace('μ', 'u')
 
 
+# Text a crop may hold that is not a scale label: the other fields of SEM data bars (JEOL, Zeiss, FEI/Thermo,
+# Hitachi, Tescan) and numbers without a length unit. The reader must spell them with "?" for the letters it does
+# not know, so that "5.0kV" is read "5.0??" and fails to parse instead of being read as the nearest label, "5.0um".
+FIELDS = ['SEI', 'LEI', 'BEI', 'COMPO', 'SE', 'BSE', 'SE2', 'ETD', 'TLD', 'InLens', 'det ETD', 'Signal A = InLens',
+          'Signal = SE2', 'ZEISS', 'JEOL', 'FEI', 'HITACHI', 'TESCAN', 'Quanta', 'Noise Reduction', 'Line Int.',
+          'Stage at T', 'Tilt = 0.0°', 'Date :3 Mar 2019', 'Time :10:22:41', 'SEM HV:', 'View field:', 'SEM MAG:',
+          'Det: SE', 'mode', 'spot', 'HFW', 'Mag', 'EHT', 'Aperture', 'LEI', 'GB-H', 'SEM', 'TEM', 'STEM', 'HAADF']
+
+
+def field_text(rng):
+    r = rng.random()
+    v = VALUES[rng.integers(len(VALUES))] if rng.random() < 0.7 else float(rng.integers(1, 100000))
+    if r < 0.25:
+        k = rng.choice([1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 3.0, 0.5, 200.0, 120.0, 80.0])
+        return rng.choice([f'{k:.1f}kV', f'{k:g}kV', f'{k:g} kV', f'EHT = {k:.2f} kV', f'HV {k:.2f} kV',
+                           f'{k:.1f} kV'])
+    if r < 0.5:
+        m = int(rng.choice([1000, 2000, 5000, 10000, 20000, 50000, 100000, 25000, 150, 500]))
+        return rng.choice([f'X{m:,}', f'x{m:,}', f'x{m / 1000:g}k', f'x{m / 1000:.2f}k', f'Mag = {m / 1000:.2f} K X',
+                           f'{m / 1000:.2f} kX', f'X {m:,}', f'{m:,}x'])
+    if r < 0.8:
+        return ' '.join(FIELDS[i] for i in rng.choice(len(FIELDS), int(rng.integers(1, 3)), replace=False))
+    if r < 0.9:
+        return rng.choice([f'spot {v:g}', f'{v:g}', f'{v:.1f}', f'{int(v)}', f'{v:g} / {v:g}', f'No. {int(v)}'])
+    return f'{FIELDS[rng.integers(len(FIELDS))]} {v:g}'
+
+
+def spell(drawn):
+    """The target spelling of any drawn text: label characters as themselves, µ/μ as u, spaces dropped, every
+    other character "?"."""
+    out = ''
+    for ch in drawn.replace('µ', 'u').replace('μ', 'u'):
+        if ch == ' ':
+            continue
+        out += ch if ch in '0123456789.nmu' else '?'
+    return out
+
+
 def smooth_noise(rng, h, w, scale):
     small = rng.normal(0, 1, (max(2, int(h / scale) + 2), max(2, int(w / scale) + 2))).astype(np.float32)
     im = Image.fromarray(small).resize((w, h), Image.BICUBIC)
@@ -89,15 +128,24 @@ def ground(rng, h, w):
 
 
 def sample(rng, font_files):
-    drawn, target = label_text(rng)
+    kind = rng.random()
+    if kind < 0.16:
+        drawn = field_text(rng)
+        target = spell(drawn)
+    elif kind < 0.2:  # no text at all: grain, particles, a bar
+        drawn, target = '', ''
+    else:
+        drawn, target = label_text(rng)
     pool = font_files[1] if rng.random() < 0.12 else font_files[0]
     font_file = pool[rng.integers(len(pool))]
     pixel = rng.random() < 0.12  # a small bitmap-like rendering upscaled with nearest neighbour
     size = int(rng.integers(8, 14)) if pixel else int(rng.integers(9, 48))
     font = ImageFont.truetype(font_file, size)
     stroke = int(rng.integers(1, 3)) if rng.random() < 0.15 else 0
-    l, t, r, b = font.getbbox(drawn, stroke_width=stroke)
+    l, t, r, b = font.getbbox(drawn or '0', stroke_width=stroke)
     tw, th = r - l, b - t
+    if not drawn:
+        tw = int(tw * rng.uniform(2, 8))
     mx = [int(rng.uniform(-0.05, 0.6) * size) for _ in range(2)]
     my = [int(rng.uniform(0.0, 0.5) * size) for _ in range(2)]
     bar = rng.random() < 0.3

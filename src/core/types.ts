@@ -88,8 +88,8 @@ export interface ScaleBarReading {
   value?: number;
   unit?: LengthUnit;
   text?: string;
-  /** Who read the label: the template reader of synthetic labels, or the OCR engine, with the label network. */
-  readBy?: 'ocr' | 'ocr+net';
+  /** Who read the label: the OCR engine, SAEMI's label network, or both agreeing. */
+  readBy?: 'ocr' | 'ocr+net' | 'net';
 }
 
 export type SegmentMethod = 'model' | 'threshold';

@@ -1,6 +1,7 @@
 /**
  * Scale-bar label texts rendered in real fonts (DejaVu Sans, Liberation Sans/Serif, FreeSans, DejaVu Sans Mono
- * Bold from Debian's font packages) by tests/fixtures/labels/render.py into a committed coverage atlas.
+ * Bold from Debian's font packages) by tests/fixtures/labels/render.py into a committed coverage atlas, with
+ * other data-bar fields ("SEI 5.0kV") that are not labels.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ interface Entry {
   y: number;
   w: number;
   h: number;
+  /** A data-bar field ("SEI 5.0kV"), not a scale label. */
+  field?: boolean;
 }
 
 const dir = path.resolve(import.meta.dirname, '../fixtures/labels');
@@ -21,7 +24,8 @@ const entries = JSON.parse(readFileSync(path.join(dir, 'atlas.json'), 'utf8')) a
 const atlas = decode(readFileSync(path.join(dir, 'atlas.png')));
 
 export const ATLAS_FONTS = [...new Set(entries.map((e) => e.font))];
-export const ATLAS_TEXTS = [...new Set(entries.map((e) => e.text))];
+export const ATLAS_TEXTS = [...new Set(entries.filter((e) => !e.field).map((e) => e.text))];
+export const ATLAS_FIELDS = [...new Set(entries.filter((e) => e.field).map((e) => e.text))];
 export const ATLAS_SIZES = [...new Set(entries.map((e) => e.size))];
 
 /** Ink coverage 0..1 of `text` in `font` at `size` px. */

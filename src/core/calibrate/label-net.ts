@@ -1,8 +1,10 @@
 /**
  * SAEMI's own scale-bar label reader: a small line network (convolutions and a BiLSTM, models/train/label_crnn.py)
- * trained with CTC on labels rendered in Debian's fonts on microscope-like grounds. Its reading joins the
- * engine's views in readLabelCrop's vote, among the labels the engine also read. The running of the network is behind `LineNetRunner` (the
- * browser worker and Node load ONNX Runtime differently); the line making and the decoding are here.
+ * trained with CTC on labels rendered in Debian's fonts on microscope-like grounds. Its reading is the first vote
+ * in readLabelCrop (with the sidecar's weight: a sure reading settles the label without the engine). It spells
+ * any character a label does not have as "?", so other data-bar text ("5.0kV") does not parse as a label. The
+ * running of the network is behind `LineNetRunner` (the browser worker and Node load ONNX Runtime differently);
+ * the line making and the decoding are here.
  */
 import { netLine, type LineGeometry } from './label-line';
 import { parseEngineText, type GreyU8, type RecognizedLine } from './label-ocr';

@@ -42,14 +42,16 @@ export interface CropBox {
   y1: number;
 }
 
+export type LabelReadBy = 'ocr' | 'ocr+net' | 'net';
+
 export interface LabelRead extends ParsedLabel {
   /** Votes of the views that agreed / views read. */
   votes: number;
   views: number;
   confidence: number;
   raw: string;
-  /** The label network's reading was among the votes for this result. */
-  withNet: boolean;
+  /** Who voted for this result: engine views, the label network, or both. */
+  readBy: LabelReadBy;
 }
 
 const MIN_VIEW_HEIGHT = 60;
@@ -385,14 +387,12 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     if (!views[n]!.data.some((v) => v < 128)) continue;
     count(await recognizer.recognizeLine(views[n]!), 1);
   }
-  // The network knows only a label's characters: a data-bar line of other text ("5.0kV") is read by it as a label
-  // ("5.0um"). So it only weighs in among readings the engine also made, never stands alone.
   let best: Entry | null = null;
-  for (const e of tally.values())
-    if (e.votes > (e === netEntry ? netWeight : 0) && (!best || e.score > best.score)) best = e;
+  for (const e of tally.values()) if (!best || e.score > best.score) best = e;
   if (!best) return null;
-  const withNet = netEntry === best;
-  return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw, withNet };
+  const fromNet = netEntry === best;
+  const readBy: LabelReadBy = !fromNet ? 'ocr' : best.votes > netWeight ? 'ocr+net' : 'net';
+  return { ...best.p, votes: best.votes, views: views.length, confidence: best.conf, raw: best.raw, readBy };
 }
 
 /**

@@ -80,15 +80,16 @@ async function readPlanned(
       const read = await readLabelCrop(counted, crop);
       if (!read) continue;
       if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
-      const readBy = read.withNet ? 'ocr+net' : 'ocr';
       const scaleBar: ScaleBarReading = {
         ...bar,
         value: read.value,
         unit: read.unit,
         text: read.text,
-        readBy,
+        readBy: read.readBy,
       };
-      const by = read.withNet ? ' (OCR engine and label network)' : ' (OCR)';
+      const by = { ocr: ' (OCR)', 'ocr+net': ' (OCR engine and label network)', net: ' (label network)' }[
+        read.readBy
+      ];
       const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, by);
       return { ...cal, scaleBar, calibration, barNote: note };
     }
