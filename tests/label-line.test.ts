@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { netLine } from '../src/core/calibrate/label-line';
-import { ctcGreedy, labelNetSpecProblem } from '../src/core/calibrate/label-net';
+import { ctcGreedy, labelNetSpecProblem, maxDigitProbability } from '../src/core/calibrate/label-net';
 
 const GEOMETRY = { height: 32, stride: 4, minWidth: 16, maxWidth: 384 };
 
@@ -61,15 +61,31 @@ describe('CTC decoding', () => {
     expect(r.confidence).toBeCloseTo(90, 3);
   });
 
+  it('the highest probability of any digit at any step, whatever was read', () => {
+    const seq = [0, c('n'), c('1'), c('m')];
+    expect(maxDigitProbability(steps(seq, 0.8), seq.length, CHARSET)).toBeCloseTo(0.8, 5);
+    const none = [0, c('n'), 0, c('m')];
+    expect(maxDigitProbability(steps(none, 0.9), none.length, CHARSET)).toBeLessThan(0.1);
+  });
+
   it('all blank reads as nothing, with no confidence', () => {
     expect(ctcGreedy(steps([0, 0, 0]), 3, CHARSET)).toEqual({ text: '', confidence: 0 });
   });
 
   it('a sidecar without its line geometry or weights is refused, naming what is missing', () => {
-    const good = { charset: CHARSET, line: GEOMETRY, voteWeight: 2, minConfidence: 60 };
+    const good = {
+      charset: CHARSET,
+      line: GEOMETRY,
+      voteWeight: 2,
+      minConfidence: 60,
+      minDigitProbability: 0.1,
+    };
     expect(labelNetSpecProblem(good)).toBeNull();
     expect(labelNetSpecProblem({ ...good, line: { ...GEOMETRY, stride: 0 } })).toBe('line.stride missing');
     expect(labelNetSpecProblem({ ...good, voteWeight: 'x' })).toBe('voteWeight missing');
+    expect(labelNetSpecProblem({ ...good, minDigitProbability: undefined })).toBe(
+      'minDigitProbability missing',
+    );
     expect(labelNetSpecProblem(null)).toBe('not an object');
   });
 });

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readLabelCrop, type GreyU8, type LineRecognizer } from '../src/core/calibrate/label-ocr';
-import type { LabelReader } from '../src/core/calibrate/label-net';
+import {
+  netLabelReader,
+  type LabelNetSpec,
+  type LabelReader,
+  type LineNetRunner,
+} from '../src/core/calibrate/label-net';
 import { parseScaleLabel } from '../src/core/calibrate/ocr';
 import { loadLabelNet } from '../src/cli/ocr-engine';
 import {
@@ -39,14 +44,48 @@ function engine(texts: string[], net: LabelReader | undefined) {
 
 const net = (text: string | null, weight = 2): LabelReader => ({
   weight,
-  read: async () => (text === null ? null : { text, confidence: 95 }),
+  read: async () => ({ line: text === null ? null : { text, confidence: 95 }, noLabel: false }),
 });
+
+const SPEC: LabelNetSpec = {
+  charset: '0123456789.nmu?',
+  line: { height: 32, stride: 4, minWidth: 16, maxWidth: 384 },
+  voteWeight: 4,
+  minConfidence: 95,
+  minDigitProbability: 0.1,
+};
+
+/** A network that spells `text` (one step per character, blanks between) with probability `p` per character. */
+function spelling(text: string, p: number): LineNetRunner {
+  const k = SPEC.charset.length + 1;
+  const classes = [...text].flatMap((ch) => [SPEC.charset.indexOf(ch) + 1, 0]);
+  const logp = new Float32Array(classes.length * k).fill(Math.log((1 - p) / (k - 1)));
+  classes.forEach((c, t) => (logp[t * k + c] = Math.log(c === 0 ? 0.99 : p)));
+  return { run: async () => ({ logp, steps: classes.length }) };
+}
 
 describe('the label network in the vote', () => {
   it('reads alone where no engine view reads a label', async () => {
     const r = await readLabelCrop(engine(['SEI 5.0kV', 'x'], net('50nm')), crop());
     expect(r).toMatchObject({ value: 50, unit: 'nm', readBy: 'net' });
     expect(await readLabelCrop(engine(['SEI 5.0kV', 'x'], net(null)), crop())).toBeNull();
+  });
+
+  it('a crop it is sure holds no label is not shown to the engine', async () => {
+    const sure: LabelReader = { weight: 4, read: async () => ({ line: null, noLabel: true }) };
+    const e = engine(['50 nm'], sure);
+    expect(await readLabelCrop(e, crop())).toBeNull();
+    expect(e.calls()).toBe(0);
+  });
+
+  it('says a crop holds no label when it reads other text sure, or no digit at all; else lets the engine read', async () => {
+    const read = (text: string, p: number) => netLabelReader(spelling(text, p), SPEC).read(crop());
+    expect(await read('50nm', 0.99)).toMatchObject({ line: { text: '50nm' }, noLabel: false });
+    expect(await read('5.0??', 0.99)).toEqual({ line: null, noLabel: true });
+    expect(await read('????', 0.6)).toEqual({ line: null, noLabel: true });
+    // Unsure of a label, or of text with digits: the engine decides.
+    expect(await read('50nm', 0.8)).toEqual({ line: null, noLabel: false });
+    expect(await read('5.0??', 0.8)).toEqual({ line: null, noLabel: false });
   });
 
   it('tips a split vote: four views for "20pm" (read as µm), four for 20 nm, the network for 20 nm', async () => {
@@ -90,17 +129,20 @@ function lcg(seed: number) {
 }
 
 describe('the shipped label network', () => {
-  it('reads >= 95 % of the rendered labels alone, dark and light ink on grainy grounds', async () => {
+  it('reads >= 95 % of the rendered labels alone, dark and light ink on grainy grounds, and takes none for no label', async () => {
     const reader = await loadLabelNet();
     let read = 0;
     let n = 0;
     const failures: string[] = [];
+    const gated: string[] = [];
     const rand = lcg(7);
     for (const font of ATLAS_FONTS)
       for (const [k, text] of ATLAS_TEXTS.entries()) {
         const size = ATLAS_SIZES[k % ATLAS_SIZES.length]!;
         const dark = (n & 1) === 0;
-        const r = await reader.read(rendered(font, size, text, dark, rand));
+        const res = await reader.read(rendered(font, size, text, dark, rand));
+        if (res.noLabel) gated.push(`${font} ${size}px "${text}" ${dark ? 'dark' : 'light'}`);
+        const r = res.line;
         const want = parseScaleLabel(text)!;
         const got = r ? parseScaleLabel(r.text) : null;
         if (got && got.value === want.value && got.unit === want.unit) read++;
@@ -109,22 +151,28 @@ describe('the shipped label network', () => {
       }
     expect(n).toBeGreaterThanOrEqual(30);
     expect(read / n, failures.join('\n')).toBeGreaterThanOrEqual(0.95);
+    // A label it cannot read must still reach the engine.
+    expect(gated, 'labels taken for no label').toEqual([]);
   }, 60_000);
 
-  it('reads no other data-bar field as a label ("SEI 5.0kV" is not "5.0um")', async () => {
+  it('reads no other data-bar field as a label ("SEI 5.0kV" is not "5.0um"), and knows most for none', async () => {
     const reader = await loadLabelNet();
     const taken: string[] = [];
     let n = 0;
+    let noLabel = 0;
     const rand = lcg(11);
     for (const font of ATLAS_FONTS)
       for (const size of ATLAS_SIZES)
         for (const text of ATLAS_FIELDS)
           for (const dark of [true, false]) {
             const r = await reader.read(rendered(font, size, text, dark, rand));
-            if (r) taken.push(`${font} ${size}px "${text}" ${dark ? 'dark' : 'light'}: ${r.text}`);
+            if (r.line) taken.push(`${font} ${size}px "${text}" ${dark ? 'dark' : 'light'}: ${r.line.text}`);
+            if (r.noLabel) noLabel++;
             n++;
           }
     expect(n).toBeGreaterThanOrEqual(100);
     expect(taken.length, taken.join('\n')).toBeLessThanOrEqual(n * 0.02);
+    // Most of the rest it knows for no label, and the engine is not asked.
+    expect(noLabel).toBeGreaterThanOrEqual(n / 3);
   }, 60_000);
 });

@@ -350,7 +350,7 @@ export function parseEngineText(text: string): ParsedLabel | null {
 /**
  * Reads one label crop: the label network's reading first (when the recogniser has one; it votes with its
  * weight), then every view by the engine until the vote is decided; parsed readings vote. Null when nothing
- * parses.
+ * parses, and at once, without the engine, when the network is sure the crop holds no label.
  */
 export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): Promise<LabelRead | null> {
   const views = labelViews(crop);
@@ -378,8 +378,9 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     return k;
   };
   const net = recognizer.labelReader && views.length ? await recognizer.labelReader.read(crop) : null;
+  if (net?.noLabel) return null;
   const netWeight = recognizer.labelReader?.weight ?? 0;
-  if (net) netKey = count(net, netWeight);
+  if (net?.line) netKey = count(net.line, netWeight);
   const netEntry = netKey === null ? undefined : tally.get(netKey);
   for (let n = 0; n < views.length; n++) {
     if (decided(tally, views.length - n)) break;
