@@ -204,6 +204,27 @@ describe('the engine budget of a bar-less image', () => {
     expect(counter.calls).toBeGreaterThan(MAX_ENGINE_CALLS);
   });
 
+  it('where the label network sees nothing likely a digit, an unconfirmed bar costs no engine call; a reported one still does', async () => {
+    const faint = {
+      weight: 4,
+      read: () => Promise.resolve({ line: null, noLabel: false, unlikely: true }),
+    };
+    const unconfirmed = garbage();
+    await readBarLabel(
+      grey,
+      { ...base, barCandidates: candidates(6, 4) },
+      { ...unconfirmed.rec, labelReader: faint },
+    );
+    expect(unconfirmed.counter.calls).toBe(0);
+    const reported = garbage();
+    await readBarLabel(
+      grey,
+      { ...base, barCandidates: candidates(1, 2, true) },
+      { ...reported.rec, labelReader: faint },
+    );
+    expect(reported.counter.calls).toBeGreaterThan(0);
+  });
+
   it('one line is read with every view', async () => {
     const { rec, counter } = garbage();
     await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1) }, rec);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectBanner } from '../src/core/calibrate/banner';
 import { CELL_HEIGHT, glyphFor, measureText, renderText } from '../src/core/calibrate/font';
 import { parseScaleLabel } from '../src/core/calibrate/ocr';
-import { findScaleBar } from '../src/core/calibrate/scalebar';
+import { findScaleBar, findScaleBarCandidates, MIN_TEXT_LINE_PX } from '../src/core/calibrate/scalebar';
 import { makeScene, type BarSpec, type SceneSpec } from './calibrate-scene';
 
 describe('font', () => {
@@ -162,5 +162,25 @@ describe('banner and scale bar on synthetic SEM images', () => {
     // Noise-free micrograph: flat rows everywhere, so the bottom rows do not stand out as a band.
     const s = makeScene({ seed: 30, width: 320, height: 240, noise: 0, particles: 4 });
     expect(detectBanner(s.grey, { integerValued: true })).toEqual([]);
+  });
+});
+
+describe('label lines around a bar', () => {
+  it('a row of marks flatter than MIN_TEXT_LINE_PX is not offered as a text line; a taller one is', () => {
+    const W = 300;
+    const H = 120;
+    const g = { width: W, height: H, data: new Float32Array(W * H).fill(0.2) };
+    const box = (x0: number, y0: number, w: number, h: number, v: number) => {
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) g.data[y * W + x] = v;
+    };
+    // A bright bar on a dark ground, marks above it (4 px tall) and below it (MIN_TEXT_LINE_PX tall).
+    box(100, 60, 100, 4, 0.9);
+    for (let k = 0; k < 6; k++) box(110 + 8 * k, 50, 5, MIN_TEXT_LINE_PX - 1, 0.9);
+    for (let k = 0; k < 6; k++) box(110 + 8 * k, 70, 5, MIN_TEXT_LINE_PX, 0.9);
+    const found = findScaleBarCandidates(g);
+    expect(found.length).toBeGreaterThan(0);
+    const lines = found[0]!.labelLines;
+    expect(lines.some((l) => l.y0 === 70 && l.y1 - l.y0 === MIN_TEXT_LINE_PX)).toBe(true);
+    expect(lines.every((l) => l.y1 - l.y0 >= MIN_TEXT_LINE_PX)).toBe(true);
   });
 });

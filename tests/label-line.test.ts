@@ -79,12 +79,16 @@ describe('CTC decoding', () => {
       voteWeight: 2,
       minConfidence: 60,
       minDigitProbability: 0.1,
+      unconfirmedBarMinDigitProbability: 0.5,
     };
     expect(labelNetSpecProblem(good)).toBeNull();
     expect(labelNetSpecProblem({ ...good, line: { ...GEOMETRY, stride: 0 } })).toBe('line.stride missing');
     expect(labelNetSpecProblem({ ...good, voteWeight: 'x' })).toBe('voteWeight missing');
     expect(labelNetSpecProblem({ ...good, minDigitProbability: undefined })).toBe(
       'minDigitProbability missing',
+    );
+    expect(labelNetSpecProblem({ ...good, unconfirmedBarMinDigitProbability: NaN })).toBe(
+      'unconfirmedBarMinDigitProbability missing',
     );
     expect(labelNetSpecProblem(null)).toBe('not an object');
   });

@@ -44,7 +44,11 @@ function engine(texts: string[], net: LabelReader | undefined) {
 
 const net = (text: string | null, weight = 2): LabelReader => ({
   weight,
-  read: async () => ({ line: text === null ? null : { text, confidence: 95 }, noLabel: false }),
+  read: async () => ({
+    line: text === null ? null : { text, confidence: 95 },
+    noLabel: false,
+    unlikely: false,
+  }),
 });
 
 const SPEC: LabelNetSpec = {
@@ -53,6 +57,7 @@ const SPEC: LabelNetSpec = {
   voteWeight: 4,
   minConfidence: 95,
   minDigitProbability: 0.1,
+  unconfirmedBarMinDigitProbability: 0.5,
 };
 
 /** A network that spells `text` (one step per character, blanks between) with probability `p` per character. */
@@ -72,7 +77,10 @@ describe('the label network in the vote', () => {
   });
 
   it('a crop it is sure holds no label is not shown to the engine', async () => {
-    const sure: LabelReader = { weight: 4, read: async () => ({ line: null, noLabel: true }) };
+    const sure: LabelReader = {
+      weight: 4,
+      read: async () => ({ line: null, noLabel: true, unlikely: true }),
+    };
     const e = engine(['50 nm'], sure);
     expect(await readLabelCrop(e, crop())).toBeNull();
     expect(e.calls()).toBe(0);
@@ -80,12 +88,31 @@ describe('the label network in the vote', () => {
 
   it('says a crop holds no label when it reads other text sure, or no digit at all; else lets the engine read', async () => {
     const read = (text: string, p: number) => netLabelReader(spelling(text, p), SPEC).read(crop());
-    expect(await read('50nm', 0.99)).toMatchObject({ line: { text: '50nm' }, noLabel: false });
-    expect(await read('5.0??', 0.99)).toEqual({ line: null, noLabel: true });
-    expect(await read('????', 0.6)).toEqual({ line: null, noLabel: true });
+    expect(await read('50nm', 0.99)).toMatchObject({
+      line: { text: '50nm' },
+      noLabel: false,
+      unlikely: false,
+    });
+    expect(await read('5.0??', 0.99)).toEqual({ line: null, noLabel: true, unlikely: false });
+    expect(await read('????', 0.6)).toEqual({ line: null, noLabel: true, unlikely: true });
     // Unsure of a label, or of text with digits: the engine decides.
-    expect(await read('50nm', 0.8)).toEqual({ line: null, noLabel: false });
-    expect(await read('5.0??', 0.8)).toEqual({ line: null, noLabel: false });
+    expect(await read('50nm', 0.8)).toEqual({ line: null, noLabel: false, unlikely: false });
+    expect(await read('5.0??', 0.8)).toEqual({ line: null, noLabel: false, unlikely: false });
+    // Digits only faintly seen (0.3: above the no-label 0.1, below the unconfirmed-bar 0.5).
+    expect(await read('5?', 0.3)).toEqual({ line: null, noLabel: false, unlikely: true });
+  });
+
+  it('a crop with nothing likely a digit is read by the engine for a confirmed bar, not for one only its label would confirm', async () => {
+    const faint: LabelReader = {
+      weight: 4,
+      read: async () => ({ line: null, noLabel: false, unlikely: true }),
+    };
+    const confirmed = engine(['50 nm'], faint);
+    expect(await readLabelCrop(confirmed, crop())).toMatchObject({ value: 50, unit: 'nm', readBy: 'ocr' });
+    expect(confirmed.calls()).toBeGreaterThan(0);
+    const unconfirmed = engine(['50 nm'], faint);
+    expect(await readLabelCrop(unconfirmed, crop(), { confirming: true })).toBeNull();
+    expect(unconfirmed.calls()).toBe(0);
   });
 
   it('tips a split vote: four views for "20pm" (read as µm), four for 20 nm, the network for 20 nm', async () => {

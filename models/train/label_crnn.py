@@ -3,7 +3,8 @@
 
     python3 models/train/label_crnn.py train DATA.npz[,DATA2.npz] OUT.pt [minutes [INIT.pt [lr]]]
     python3 models/train/label_crnn.py eval OUT.pt CROPS_DIR LABELS_CSV
-    python3 models/train/label_crnn.py export OUT.pt models/saemi-label.onnx VOTE_WEIGHT MIN_CONFIDENCE MIN_DIGIT_P
+    python3 models/train/label_crnn.py export OUT.pt models/saemi-label.onnx VOTE_WEIGHT MIN_CONFIDENCE MIN_DIGIT_P \
+        UNCONFIRMED_BAR_MIN_DIGIT_P
 
 Input: [1, 1, 32, W] floats in 0-1 (label_line.net_line / 255), W a multiple of 4. Output: [1, W/4, C] log
 probabilities over CHARSET with the CTC blank at index 0. "?" is any character a label does not have (the
@@ -187,7 +188,8 @@ PROVENANCE = ('models/train/label_crnn.py on crops rendered by label_render.py i
               'Card: models/README.md')
 
 
-def export(weights, out, vote_weight, min_confidence, min_digit_probability):
+def export(weights, out, vote_weight, min_confidence, min_digit_probability,
+           unconfirmed_bar_min_digit_probability):
     """The .onnx and its sidecar (same stem, .json): the contract label-net.ts reads."""
     import hashlib
     import json
@@ -211,6 +213,7 @@ def export(weights, out, vote_weight, min_confidence, min_digit_probability):
         'voteWeight': vote_weight,
         'minConfidence': min_confidence,
         'minDigitProbability': min_digit_probability,
+        'unconfirmedBarMinDigitProbability': unconfirmed_bar_min_digit_probability,
         'provenance': PROVENANCE,
     }
     with open(os.path.splitext(out)[0] + '.json', 'w') as f:
@@ -226,4 +229,5 @@ if __name__ == '__main__':
     elif cmd == 'eval':
         evaluate(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == 'export':
-        export(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+        export(sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]),
+               float(sys.argv[7]))

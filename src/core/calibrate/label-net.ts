@@ -22,6 +22,12 @@ export interface LabelNetSpec {
   minConfidence: number;
   /** A crop in which no step gives any digit this much probability (0-1), in either polarity, holds no label. */
   minDigitProbability: number;
+  /**
+   * For a bar that only its read label can confirm (one on micrograph texture, where particles and edges also
+   * make straight runs): the engine reads a crop only where some step gives a digit at least this probability.
+   * On journal figures every such label read had 0.78 or more, while texture crops cost most engine calls.
+   */
+  unconfirmedBarMinDigitProbability: number;
 }
 
 /** What the network makes of a crop: its label reading, if sure enough, or that the crop holds no label (then
@@ -29,6 +35,8 @@ export interface LabelNetSpec {
 export interface LabelNetRead {
   line: RecognizedLine | null;
   noLabel: boolean;
+  /** No digit as probable as `unconfirmedBarMinDigitProbability`: not worth the engine for an unconfirmed bar. */
+  unlikely: boolean;
 }
 
 export interface LineNetRunner {
@@ -95,7 +103,7 @@ export interface LabelReader {
   read(crop: GreyU8): Promise<LabelNetRead>;
 }
 
-const UNSURE: LabelNetRead = { line: null, noLabel: false };
+const UNSURE: LabelNetRead = { line: null, noLabel: false, unlikely: false };
 
 /**
  * The network as a label reader: the crop is read as it is and as its negative, and the more confident reading
@@ -115,13 +123,15 @@ export function netLabelReader(runner: LineNetRunner, spec: LabelNetSpec): Label
         if (r) reads.push(r);
       }
       if (!reads.length) return UNSURE;
+      const digit = Math.max(...reads.map((r) => r.digitProbability));
+      const unlikely = digit < spec.unconfirmedBarMinDigitProbability;
       let best: RecognizedLine | null = null;
       for (const r of reads)
         if (parseEngineText(r.text) && (!best || r.confidence > best.confidence)) best = r;
-      if (best) return { line: best.confidence >= spec.minConfidence ? best : null, noLabel: false };
-      const noDigit = reads.every((r) => r.digitProbability < spec.minDigitProbability);
+      if (best)
+        return { line: best.confidence >= spec.minConfidence ? best : null, noLabel: false, unlikely };
       const otherText = reads.some((r) => r.confidence >= spec.minConfidence);
-      return { line: null, noLabel: noDigit || otherText };
+      return { line: null, noLabel: digit < spec.minDigitProbability || otherText, unlikely };
     },
   };
 }
@@ -157,7 +167,12 @@ export function labelNetSpecProblem(s: unknown): string | null {
   const l = o.line as Record<string, unknown> | undefined;
   for (const k of ['height', 'stride', 'minWidth', 'maxWidth'] as const)
     if (!l || !Number.isInteger(l[k]) || (l[k] as number) <= 0) return `line.${k} missing`;
-  for (const k of ['voteWeight', 'minConfidence', 'minDigitProbability'] as const)
+  for (const k of [
+    'voteWeight',
+    'minConfidence',
+    'minDigitProbability',
+    'unconfirmedBarMinDigitProbability',
+  ] as const)
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return `${k} missing`;
   return null;
 }

@@ -350,9 +350,14 @@ export function parseEngineText(text: string): ParsedLabel | null {
 /**
  * Reads one label crop: the label network's reading first (when the recogniser has one; it votes with its
  * weight), then every view by the engine until the vote is decided; parsed readings vote. Null when nothing
- * parses, and at once, without the engine, when the network is sure the crop holds no label.
+ * parses, and at once, without the engine, when the network is sure the crop holds no label, or, with
+ * `confirming` (the label is all that would confirm its bar), when the network saw nothing likely a digit.
  */
-export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): Promise<LabelRead | null> {
+export async function readLabelCrop(
+  recognizer: LineRecognizer,
+  crop: GreyU8,
+  { confirming = false }: { confirming?: boolean } = {},
+): Promise<LabelRead | null> {
   const views = labelViews(crop);
   interface Entry {
     p: ParsedLabel;
@@ -378,7 +383,7 @@ export async function readLabelCrop(recognizer: LineRecognizer, crop: GreyU8): P
     return k;
   };
   const net = recognizer.labelReader && views.length ? await recognizer.labelReader.read(crop) : null;
-  if (net?.noLabel) return null;
+  if (net?.noLabel || (confirming && net?.unlikely)) return null;
   const netWeight = recognizer.labelReader?.weight ?? 0;
   if (net?.line) netKey = count(net.line, netWeight);
   const netEntry = netKey === null ? undefined : tally.get(netKey);

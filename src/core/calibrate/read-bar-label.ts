@@ -77,7 +77,7 @@ async function readPlanned(
     limited = !cand.reported;
     for (const crop of crops) {
       if (limited && speculative >= MAX_ENGINE_CALLS) return cal;
-      const read = await readLabelCrop(counted, crop);
+      const read = await readLabelCrop(counted, crop, { confirming: limited });
       if (!read) continue;
       if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
       const scaleBar: ScaleBarReading = {

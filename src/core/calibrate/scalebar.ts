@@ -235,6 +235,12 @@ interface LabelSearch {
 
 /** Lines handed on to the OCR engine at most: the label is nearly always one of the closest few. */
 const MAX_LABEL_LINES = 6;
+/**
+ * Lines less tall than this (px) hold no legible digit: the smallest bitmap fonts draw digits 5 px tall. Texture
+ * makes many flatter "lines" (rows of particle edges), each of which would cost the OCR engine calls. On 366
+ * journal figures (EMPS) no label was read from a flatter line, and the smallest read was 5 px.
+ */
+export const MIN_TEXT_LINE_PX = 5;
 
 /**
  * Looks for the label around a bar: the parsed label (if the bundled-font reader read one), the raw text read, and
@@ -278,7 +284,7 @@ function readLabel(g: GreyF32, c: BarCandidate, x0: number, x1: number, band: Re
   });
   if (kept.length === 0 || kept.length > 2000) return { lines: [] };
   // Lines may carry texture blobs next to the label (readLabelLine copes), so their length is not limited.
-  const lines = groupLines(kept).filter((l) => l.glyphs.length >= 2);
+  const lines = groupLines(kept).filter((l) => l.glyphs.length >= 2 && l.y1 - l.y0 >= MIN_TEXT_LINE_PX);
   const by = (c.y0 + c.y1) / 2 - wy0;
   const bx = (x0 + x1) / 2 - wx0;
   const dist = (l: { x0: number; x1: number; y0: number; y1: number }): number => {
