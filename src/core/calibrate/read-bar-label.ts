@@ -13,8 +13,12 @@ import { isPlausiblePixelNm, toNm } from './metadata';
 
 /** Margin around a text line's box, in line heights: the engine wants some ground around the letters. */
 const LINE_MARGIN = 0.35;
-/** Text lines read at most per image (each is a few engine calls): bounds the time on a bar-less image. */
-const MAX_LINES_READ = 16;
+/**
+ * Text lines read at most per image (each is two label-network runs and maybe engine calls): bounds the time on a
+ * bar-less image. A reported bar's lines come first (at most MAX_LABEL_LINES, 6, per bar). On the 366 EMPS
+ * figures no label was read past an image's 3rd line (both halves); 16 read the same labels.
+ */
+const MAX_LINES_READ = 8;
 /**
  * Engine calls at most per image for bar candidates that only a read label could confirm (bars on micrograph
  * texture). A label is read in about 7 calls (real crops: 6.9 on average); a bar-less image of textured ground
