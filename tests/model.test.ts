@@ -12,6 +12,7 @@ import { readModelFiles } from '../src/cli/load-model';
 import { createOrtBackend, type OrtModuleLike } from '../src/core/segment/ort-backend';
 import { analyzeImage } from '../src/core/pipeline';
 import { DEFAULT_OPTIONS } from '../src/core/types';
+import { warmUp } from '../src/core/segment/model';
 
 const fixture = new URL('./fixtures/model-fixture.png', import.meta.url);
 const truthFile = new URL('./fixtures/model-fixture-truth.png', import.meta.url);
@@ -104,4 +105,27 @@ describe('committed segmentation model', () => {
         }
       },
     );
+});
+
+describe('warming the network up', () => {
+  it('runs one blank tile of the largest size tiled inference uses (the tile size, down to the multiple)', async () => {
+    const sidecar = JSON.parse(readFileSync(new URL('../models/saemi-unet.json', import.meta.url), 'utf8'));
+    const shapes: number[][] = [];
+    const backend = {
+      name: 'fake',
+      run: async (input: Float32Array, h: number, w: number) => {
+        shapes.push([h, w, input.length, input.some((v) => v !== 0) ? 1 : 0]);
+        return {};
+      },
+      dispose: async () => undefined,
+    };
+    await warmUp({ sidecar, backend });
+    const side = Math.floor(sidecar.tile.size / sidecar.input.multiple) * sidecar.input.multiple;
+    expect(shapes).toEqual([[side, side, side * side, 0]]);
+    await warmUp({
+      sidecar: { ...sidecar, tile: { size: 1000, overlap: 64 }, input: { ...sidecar.input, multiple: 32 } },
+      backend,
+    });
+    expect(shapes[1]!.slice(0, 2)).toEqual([992, 992]);
+  });
 });

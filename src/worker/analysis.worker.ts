@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { analyzeImage } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
 import { browserRecognizer } from './ocr-engine';
-import type { LoadedModel } from '../core/segment/model';
+import { warmUp, type LoadedModel } from '../core/segment/model';
 import type { ResolvedModelFile } from '../core/segment/model-variant';
 import type {
   Analysed,
@@ -122,6 +122,8 @@ async function init(opts: InitOptions): Promise<InitResult> {
       }
       const run = backend.run.bind(backend);
       model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
+      // Not awaited: the app is ready at once; an image given meanwhile queues its first tile behind this run.
+      void warmUp(model).catch(() => undefined);
       return {
         ...base,
         backend: eps[0],
