@@ -102,6 +102,21 @@ describe('the label network in the vote', () => {
     expect(await read('5?', 0.3)).toEqual({ line: null, noLabel: false, unlikely: true });
   });
 
+  it('reads the negative only when the crop as it is gives no sure label', async () => {
+    const counted = (text: string, p: number) => {
+      const r = spelling(text, p);
+      let runs = 0;
+      const runner: LineNetRunner = { run: (...a) => (runs++, r.run(...a)) };
+      return { runner, runs: () => runs };
+    };
+    const sure = counted('50nm', 0.99);
+    await netLabelReader(sure.runner, SPEC).read(crop());
+    expect(sure.runs()).toBe(1);
+    const unsure = counted('50nm', 0.8);
+    await netLabelReader(unsure.runner, SPEC).read(crop());
+    expect(unsure.runs()).toBe(2);
+  });
+
   it('a crop with nothing likely a digit is read by the engine for a confirmed bar, not for one only its label would confirm', async () => {
     const faint: LabelReader = {
       weight: 4,

@@ -106,11 +106,11 @@ export interface LabelReader {
 const UNSURE: LabelNetRead = { line: null, noLabel: false, unlikely: false };
 
 /**
- * The network as a label reader: the crop is read as it is and as its negative, and the more confident reading
- * that parses as a label is kept (none below the sidecar's minimum confidence: a reading that unsure is as
- * likely to be a bar-less crop's noise read as digits). Where neither polarity parses, the crop is taken to hold
- * no label when the network is sure of that: it gave no step any digit (a line of words or texture), or it read
- * other text with at least the minimum confidence. On real crops (bench/real-ocr.ts) neither said so of a label
+ * The network as a label reader: the crop is read as it is and (unless that is a sure label) as its negative,
+ * and the more confident reading that parses as a label is kept (none below the sidecar's minimum confidence: a
+ * reading that unsure is as likely to be a bar-less crop's noise read as digits). Where neither polarity parses,
+ * the crop is taken to hold no label when the network is sure of that: it gave no step any digit (a line of
+ * words or texture), or it read other text with at least the minimum confidence. On real crops (bench/real-ocr.ts) neither said so of a label
  * the engine can read; on journal figures they spare about half the engine calls spent on bars that are not.
  */
 export function netLabelReader(runner: LineNetRunner, spec: LabelNetSpec): LabelReader {
@@ -121,6 +121,8 @@ export function netLabelReader(runner: LineNetRunner, spec: LabelNetSpec): Label
       for (const img of [crop, negative(crop)]) {
         const r = await readLineWithNet(runner, spec, img);
         if (r) reads.push(r);
+        // A sure label as the crop is: its negative need not be read.
+        if (r && r.confidence >= spec.minConfidence && parseEngineText(r.text)) break;
       }
       if (!reads.length) return UNSURE;
       const digit = Math.max(...reads.map((r) => r.digitProbability));
