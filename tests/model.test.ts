@@ -12,7 +12,7 @@ import { readModelFiles } from '../src/cli/load-model';
 import { createOrtBackend, type OrtModuleLike } from '../src/core/segment/ort-backend';
 import { analyzeImage } from '../src/core/pipeline';
 import { DEFAULT_OPTIONS } from '../src/core/types';
-import { warmUp } from '../src/core/segment/model';
+import { warmUp } from '../src/core/segment/tiles';
 
 const fixture = new URL('./fixtures/model-fixture.png', import.meta.url);
 const truthFile = new URL('./fixtures/model-fixture-truth.png', import.meta.url);

@@ -8,7 +8,8 @@ import * as Comlink from 'comlink';
 import { analyzeImage } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
 import { browserRecognizer } from './ocr-engine';
-import { warmUp, type LoadedModel } from '../core/segment/model';
+import type { LoadedModel } from '../core/segment/model';
+import { warmUp } from '../core/segment/tiles';
 import type { ResolvedModelFile } from '../core/segment/model-variant';
 import type {
   Analysed,

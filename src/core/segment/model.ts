@@ -187,14 +187,3 @@ export function sidecarProblem(s: unknown): string | null {
     return 'thresholds.contrastShare must be between 0.5 and 1';
   return variantsProblem(sc.variants);
 }
-
-/**
- * One run of the network on a blank tile of the largest size tiled inference gives it. onnxruntime's first run at
- * a size sets its memory up for it (WASM, 768 px int8 tile: ~0.6 s against ~0.15 s after), and runs at smaller
- * sizes reuse that; run when the model is loaded, while the app waits for files, the first image does not pay it.
- */
-export async function warmUp(model: LoadedModel): Promise<void> {
-  const m = model.sidecar.input.multiple;
-  const side = Math.max(m, Math.floor(model.sidecar.tile.size / m) * m);
-  await model.backend.run(new Float32Array(side * side), side, side);
-}
