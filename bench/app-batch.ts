@@ -196,8 +196,9 @@ try {
     perImage.push(total / images);
     first.push(times[0]);
     const fromAdded = addedMs === null ? null : times[0] - addedMs;
+    const perImageFromAdded = addedMs === null ? null : (total - addedMs) / images;
     if (fromAdded !== null) firstAfterAdded.push(fromAdded);
-    if (addedMs !== null) perImageAfterAdded.push((total - addedMs) / images);
+    if (perImageFromAdded !== null) perImageAfterAdded.push(perImageFromAdded);
     const stageMedians: Record<string, number> = {};
     const keys = new Set(stages.flatMap((t) => Object.keys(t)));
     for (const k of keys) {
@@ -222,7 +223,7 @@ try {
         firstResultAfterAddedMs: fromAdded === null ? null : r1(fromAdded),
         batchMs: r1(total),
         perImageMs: r1(total / images),
-        perImageAfterAddedMs: addedMs === null ? null : r1((total - addedMs) / images),
+        perImageAfterAddedMs: perImageFromAdded === null ? null : r1(perImageFromAdded),
         peakPageHeapMB: r1(peakHeap / 2 ** 20),
         pageLongTasksMs: r1(longTaskMs),
         stagesMedianMs: stageMedians,

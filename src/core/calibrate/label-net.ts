@@ -110,29 +110,33 @@ const UNSURE: LabelNetRead = { line: null, noLabel: false, unlikely: false };
  * and the more confident reading that parses as a label is kept (none below the sidecar's minimum confidence: a
  * reading that unsure is as likely to be a bar-less crop's noise read as digits). Where neither polarity parses,
  * the crop is taken to hold no label when the network is sure of that: it gave no step any digit (a line of
- * words or texture), or it read other text with at least the minimum confidence. On real crops (bench/real-ocr.ts) neither said so of a label
- * the engine can read; on journal figures they spare about half the engine calls spent on bars that are not.
+ * words or texture), or it read other text with at least the minimum confidence. On real crops
+ * (bench/real-ocr.ts) neither said so of a label the engine can read; on journal figures they spare about half
+ * the engine calls spent on bars that are not.
  */
 export function netLabelReader(runner: LineNetRunner, spec: LabelNetSpec): LabelReader {
   return {
     weight: spec.voteWeight,
     async read(crop) {
-      const reads = [];
+      let read = false;
+      let digit = 0;
+      let otherText = false;
+      let best: RecognizedLine | null = null;
       for (const img of [crop, negative(crop)]) {
         const r = await readLineWithNet(runner, spec, img);
-        if (r) reads.push(r);
+        if (!r) continue;
+        read = true;
+        digit = Math.max(digit, r.digitProbability);
+        const sure = r.confidence >= spec.minConfidence;
+        if (!parseEngineText(r.text)) otherText ||= sure;
+        else if (!best || r.confidence > best.confidence) best = r;
         // A sure label as the crop is: its negative need not be read.
-        if (r && r.confidence >= spec.minConfidence && parseEngineText(r.text)) break;
+        if (best === r && sure) break;
       }
-      if (!reads.length) return UNSURE;
-      const digit = Math.max(...reads.map((r) => r.digitProbability));
+      if (!read) return UNSURE;
       const unlikely = digit < spec.unconfirmedBarMinDigitProbability;
-      let best: RecognizedLine | null = null;
-      for (const r of reads)
-        if (parseEngineText(r.text) && (!best || r.confidence > best.confidence)) best = r;
       if (best)
         return { line: best.confidence >= spec.minConfidence ? best : null, noLabel: false, unlikely };
-      const otherText = reads.some((r) => r.confidence >= spec.minConfidence);
       return { line: null, noLabel: digit < spec.minDigitProbability || otherText, unlikely };
     },
   };
