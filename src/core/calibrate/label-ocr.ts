@@ -287,6 +287,11 @@ function lineView(crop: GreyU8, darkInk: boolean, frac: number): GreyU8 | null {
   return padWith(cleanInk(big, darkInk, frac, false), PAD, 255);
 }
 
+/** True when the crop is large enough for labelViews to make any view of it. */
+function hasViews(crop: GreyU8): boolean {
+  return crop.width >= 2 && crop.height >= 2;
+}
+
 /**
  * The views of one label crop the engine reads: the stretched crop as it is (the engine finds the polarity
  * itself), twice as large, padded with its ground (border median, overall median) so letters touching the crop
@@ -299,7 +304,7 @@ function lineView(crop: GreyU8, darkInk: boolean, frac: number): GreyU8 | null {
  * black) need. Views are read in this order until the vote is decided, so the later ones cost only on hard crops.
  */
 export function labelViews(crop: GreyU8): GreyU8[] {
-  if (crop.width < 2 || crop.height < 2) return [];
+  if (!hasViews(crop)) return [];
   const big = atLeast(crop, MIN_VIEW_HEIGHT);
   const views = [
     crop,
@@ -358,7 +363,6 @@ export async function readLabelCrop(
   crop: GreyU8,
   { confirming = false }: { confirming?: boolean } = {},
 ): Promise<LabelRead | null> {
-  const views = labelViews(crop);
   interface Entry {
     p: ParsedLabel;
     votes: number;
@@ -382,8 +386,10 @@ export async function readLabelCrop(
     } else tally.set(k, { p, votes: weight, conf: r.confidence, score, raw: r.text.trim() });
     return k;
   };
-  const net = recognizer.labelReader && views.length ? await recognizer.labelReader.read(crop) : null;
+  const net = recognizer.labelReader && hasViews(crop) ? await recognizer.labelReader.read(crop) : null;
   if (net?.noLabel || (confirming && net?.unlikely)) return null;
+  // Made only now: a crop the network turned away (most crops of a bar-less image) needs none of them.
+  const views = labelViews(crop);
   const netWeight = recognizer.labelReader?.weight ?? 0;
   if (net?.line) netKey = count(net.line, netWeight);
   const netEntry = netKey === null ? undefined : tally.get(netKey);
