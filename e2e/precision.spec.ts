@@ -21,6 +21,8 @@ test('WASM runs the int8 variant under auto, fp32 when the setting says so; both
   await openApp(page);
   const backend = page.getByTestId('backend');
   await expect(backend).toHaveText(/^WASM · \d+ threads? · int8$/);
+  // WASM runs on onnxruntime's plain build, not the WebGPU (JSEP) one, whose CPU kernels are slower.
+  await expect(backend).toHaveAttribute('data-ort-build', 'wasm');
   await addFiles(page, [synthPng('p.png', { seed: 21 })]);
   await waitSettled(page, 1);
   await expect(row(page, 'p.png')).toHaveAttribute('data-status', 'done');

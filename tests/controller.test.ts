@@ -71,6 +71,7 @@ class FakeStorage implements StoragePort {
 
 const INFO: InitResult = {
   backend: 'wasm',
+  ortBuild: 'wasm',
   threads: 2,
   crossOriginIsolated: true,
   cpuNodes: 0,

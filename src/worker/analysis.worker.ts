@@ -20,7 +20,16 @@ import type {
   InitResult,
   ProgressFn,
 } from './api';
-import { captureOrtLog, inOrtQueue, loadOrt, ortThreads, wasmThreads, webGpuAdapter } from './ort-env';
+import {
+  captureOrtLog,
+  inOrtQueue,
+  loadOrt,
+  ortThreads,
+  wasmThreads,
+  webGpuAdapter,
+  type Ort,
+  type OrtBuild,
+} from './ort-env';
 import { parsePlacement } from './placement';
 import { previewBitmap, previewFromGrey } from './preview';
 import { StageClock } from './stage-clock';
@@ -51,6 +60,7 @@ async function init(opts: InitOptions): Promise<InitResult> {
   const threads = wasmThreads();
   const base: InitResult = {
     backend: 'none',
+    ortBuild: null,
     threads,
     crossOriginIsolated: self.crossOriginIsolated,
     cpuNodes: 0,
@@ -75,15 +85,14 @@ async function init(opts: InitOptions): Promise<InitResult> {
   }
   const { sidecar } = source;
   const precision = opts.precision ?? 'auto';
-  const ort = await loadOrt();
   const attempts: string[][] = [];
   // Why WebGPU is not what runs when it was asked for; the header shows it beside the backend in use.
   let gpuNote: string | null = null;
+  let adapter: unknown = null;
   if (opts.preferGpu) {
     const gpu = await webGpuAdapter();
     if ('adapter' in gpu) {
-      // ORT then runs on this adapter, the one checked here, not one it picks itself.
-      (ort.env.webgpu as { adapter: unknown }).adapter = gpu.adapter;
+      adapter = gpu.adapter;
       attempts.push(['webgpu']);
     } else gpuNote = gpu.reason;
   }
@@ -91,6 +100,21 @@ async function init(opts: InitOptions): Promise<InitResult> {
   let lastError = '';
   for (const eps of attempts) {
     const gpu = eps[0] === 'webgpu';
+    // WebGPU needs the JSEP build; WASM runs on the plain one, whose CPU kernels are faster (ort-env.ts).
+    const build: OrtBuild = gpu ? 'jsep' : 'wasm';
+    let ort: Ort;
+    try {
+      ort = await loadOrt(build);
+    } catch (e) {
+      lastError = `onnxruntime (${build} build) could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+      if (gpu) {
+        gpuNote = `WebGPU not tried: ${lastError}`;
+        continue;
+      }
+      return { ...base, gpuNote, modelError: lastError };
+    }
+    // ORT then runs on the adapter checked here, not one it picks itself.
+    if (gpu) (ort.env.webgpu as { adapter: unknown }).adapter = adapter;
     // The weights file for this backend: under auto the int8 variant on WASM, fp32 on WebGPU.
     let file: ResolvedModelFile;
     try {
@@ -128,6 +152,7 @@ async function init(opts: InitOptions): Promise<InitResult> {
       return {
         ...base,
         backend: eps[0],
+        ortBuild: build,
         threads: gpu ? 0 : ortThreads(ort, threads),
         cpuNodes: placement?.cpuCompute.length ?? 0,
         gpuNote,

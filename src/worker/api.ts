@@ -35,6 +35,8 @@ export interface InitOptions {
 export interface InitResult {
   /** Execution provider actually in use: 'webgpu', 'wasm', or 'none' (no model: threshold only). */
   backend: string;
+  /** Build of onnxruntime-web the model runs on: 'wasm' (plain, CPU) or 'jsep' (WebGPU); null without a model. */
+  ortBuild: 'wasm' | 'jsep' | null;
   threads: number;
   crossOriginIsolated: boolean;
   /** WebGPU only: nodes (other than shape arithmetic) onnxruntime left on the CPU provider. */

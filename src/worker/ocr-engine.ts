@@ -3,7 +3,8 @@
  * English data at ocr/eng.traineddata.gz (emitted by vite.config.ts under a fixed name, which tesseract.js
  * needs); all from the app's own origin and precached by the service worker, so labels are read offline. The
  * app already needs WASM SIMD for onnxruntime-web, so only the SIMD core ships. Beside it SAEMI's own label
- * network (models/saemi-label.onnx), run by this worker's onnxruntime. Nothing loads until the first label
+ * network (models/saemi-label.onnx), run by this worker's onnxruntime (the plain WASM build: a small
+ * LSTM gains nothing on WebGPU). Nothing loads until the first label
  * must be read.
  */
 import workerUrl from 'tesseract.js/dist/worker.min.js?url';
@@ -34,7 +35,7 @@ async function loadLabelNet(): Promise<ReturnType<typeof netLabelReader>> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   if ((await sha256Hex(bytes)) !== spec.sha256)
     throw new Error('label network: file does not match its sidecar');
-  const runner = await createOrtLineRunner(await loadOrt(), bytes);
+  const runner = await createOrtLineRunner(await loadOrt('wasm'), bytes);
   const queued = { run: (...a: Parameters<typeof runner.run>) => inOrtQueue(() => runner.run(...a)) };
   return netLabelReader(queued, spec);
 }

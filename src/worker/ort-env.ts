@@ -2,13 +2,25 @@
  * Loads onnxruntime-web inside the worker with its .wasm/.mjs served from the app's own origin: the
  * `?url` imports make Vite emit them into dist/assets (precached by the service worker), so no request
  * ever goes to a CDN and the app runs offline.
+ *
+ * Two builds of the runtime: the plain WASM one (`onnxruntime-web/wasm`, 12 MB .wasm) and the JSEP one that
+ * also carries the WebGPU provider (`onnxruntime-web`, 25 MB). The JSEP build's CPU kernels are slower: in
+ * Node, 2 threads, int8, one 768x576 tile took 450-800 ms per run against 150-200 ms on the plain build, and
+ * in Chromium the network stage of a 1024x768 image 421-436 ms against 404-419 ms. So WASM always runs on
+ * the plain build, and the JSEP one is loaded only for a WebGPU attempt.
  */
 import jsepMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import plainMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 
 export type Ort = typeof import('onnxruntime-web');
 
-let ortPromise: Promise<Ort> | null = null;
+/** Which build of the runtime: 'wasm' (CPU only) or 'jsep' (WebGPU + CPU). */
+export type OrtBuild = 'wasm' | 'jsep';
+
+const ortPromises: Partial<Record<OrtBuild, Promise<Ort>>> = {};
+let tapInstalled = false;
 
 /**
  * The WASM threads onnxruntime runs with: what was asked for, unless it is not cross-origin isolated (it then
@@ -55,21 +67,26 @@ export async function captureOrtLog<T>(fn: () => Promise<T>): Promise<{ value: T
   }
 }
 
-export function loadOrt(): Promise<Ort> {
-  ortPromise ??= import('onnxruntime-web').then((ort) => {
-    installConsoleTap();
+/** The runtime of one build, loaded once per worker (both builds can be loaded side by side). */
+export function loadOrt(build: OrtBuild): Promise<Ort> {
+  const p = (ortPromises[build] ??= (
+    build === 'jsep' ? import('onnxruntime-web') : (import('onnxruntime-web/wasm') as Promise<Ort>)
+  ).then((ort) => {
+    if (!tapInstalled) installConsoleTap();
+    tapInstalled = true;
+    const [mjs, wasm] = build === 'jsep' ? [jsepMjsUrl, jsepWasmUrl] : [plainMjsUrl, plainWasmUrl];
     // Absolute URLs: ORT resolves relative paths against its own chunk, which Vite places elsewhere.
     ort.env.wasm.wasmPaths = {
-      mjs: new URL(jsepMjsUrl, self.location.href).href,
-      wasm: new URL(jsepWasmUrl, self.location.href).href,
+      mjs: new URL(mjs, self.location.href).href,
+      wasm: new URL(wasm, self.location.href).href,
     };
     ort.env.wasm.numThreads = wasmThreads();
     // We are already off the main thread; ORT's own proxy worker would only add a copy.
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';
     return ort;
-  });
-  return ortPromise;
+  }));
+  return p;
 }
 
 interface AdapterLike {
