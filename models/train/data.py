@@ -89,6 +89,12 @@ def load_mask(source, path):
     raise ValueError(source)
 
 
+def image_path(folder, stem):
+    """An image of a data folder by its stem: the PNG as shipped, or the JPEG the GPU pack (star_pack.py) made."""
+    png = os.path.join(folder, stem + ".png")
+    return png if os.path.exists(png) else os.path.join(folder, stem + ".jpg")
+
+
 def emps_items(root):
     d = os.path.join(root, "emps_train")
     meta = {r["id"]: r["doi"] for r in csv.DictReader(open(os.path.join(d, "metadata.csv")))}
@@ -128,7 +134,9 @@ def synth_items(synth_dir, tag):
                 t = json.loads(line)
                 median[os.path.splitext(os.path.basename(t["image"]))[0]] = t.get("medianDiameter")
     items = []
-    for p in sorted(glob.glob(os.path.join(synth_dir, "images", "*.png"))):
+    # .jpg: the GPU pack (star_pack.py) re-encodes synthetic images as it does EMPS'; masks stay PNG.
+    paths = glob.glob(os.path.join(synth_dir, "images", "*.png")) + glob.glob(os.path.join(synth_dir, "images", "*.jpg"))
+    for p in sorted(paths):
         i = os.path.splitext(os.path.basename(p))[0]
         m = os.path.join(synth_dir, "masks", i + ".png")
         if os.path.exists(m):

@@ -1,10 +1,12 @@
 """Rebuild a model from its recipe (models/recipes/*.json), stage by stage, into one run folder.
 
-  /usr/bin/python3 models/train/reproduce.py models/recipes/saemi-star-2.0.json [--profile cpu|gpu]
+  /usr/bin/python3 models/train/reproduce.py models/recipes/saemi-star-2.1.json [--profile cpu|gpu]
       [--data ../shared/data] [--run DIR] [--from STAGE] [--to STAGE] [--dry-run]
   /usr/bin/python3 models/train/reproduce.py RECIPE --hash     # write the data/split/init hashes into the recipe
 
-Stages, in order: check (the data, split and initial weights are the recipe's, by sha256) -> init (the shipped
+Stages, in order: check (the data, split and initial weights are the recipe's, by sha256) -> synth (the
+recipe's synthetic training sets, made by the shipped CLI's generator from their seeds where they are not there
+yet, and checked by sha256; a profile with a `synthFolder` reads them from there, already packed) -> init (the shipped
 ONNX back into a checkpoint, BatchNorm statistics re-estimated) -> train (a bank of augmented patches with their
 ray targets, written by background processes while training reads it) -> export (ONNX) -> thresholds (chosen on
 the training part, never the hold-out) -> sidecar -> validate (the shipped CLI on every validation source's
@@ -24,7 +26,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 PY = sys.executable or "/usr/bin/python3"
-STAGES = ["check", "init", "train", "export", "thresholds", "sidecar", "validate"]
+STAGES = ["check", "synth", "init", "train", "export", "thresholds", "sidecar", "validate"]
+# Where the synthetic training sets are made (git-ignored); a profile's synthFolder overrides it.
+SYNTH_DIR = os.path.join(HERE, "synth")
 
 
 def file_sha256(path):
@@ -106,6 +110,32 @@ class Run:
             sys.exit("not the recipe's inputs (a different result would not be a reproduction):\n  " + "\n  ".join(bad))
         self.say("data, split and initial weights are the recipe's")
 
+    def synth_dirs(self):
+        """Folders of the recipe's synthetic training sets, by name (none when the recipe has none)."""
+        sets = self.r.get("synthetic", {}).get("sets", {})
+        base = os.path.join(ROOT, self.p["synthFolder"]) if "synthFolder" in self.p else SYNTH_DIR
+        return {name: os.path.join(base, name) for name in sets}
+
+    def synth(self):
+        sets = self.r.get("synthetic", {}).get("sets", {})
+        if "synthFolder" in self.p:
+            # Packed sets are data of the profile (re-encoded): check() has checked them with the profile's data.
+            return self.say(f"synth: {len(sets)} set(s) from {self.p['synthFolder']}")
+        bad = []
+        for name, d in self.synth_dirs().items():
+            spec = sets[name]
+            if not os.path.isdir(d):
+                self.sh(["node", os.path.join(ROOT, "bin", "saemi.js"), "synth", "--out", d, "--jobs", "2",
+                         *spec["args"]], self.path(f"synth-{name}.txt"))
+            if self.dry:
+                continue
+            n, h = tree_sha256(d)
+            self.say(f"synth {name}: {n} files, sha256 {h[:16]}...")
+            if (n, h) != (spec.get("files"), spec.get("sha256")):
+                bad.append(f"{name}: {n} files, sha256 {h}; the recipe says {spec.get('files')} files, {spec.get('sha256')}")
+        if bad:
+            sys.exit("synthetic sets are not the recipe's (another generator version?):\n  " + "\n  ".join(bad))
+
     def init(self):
         out = self.path("init", "last.pt")
         if os.path.exists(out):
@@ -128,7 +158,8 @@ class Run:
         for k in range(p["bankWriters"]):
             cmd = [PY, os.path.join(HERE, "star_bank.py"), "--data", self.data, "--out", bank, "--n", str(per),
                    "--start", str(k * per), "--weights", b["weights"], "--seed", str(self.r["seed"]),
-                   "--patch", str(b["patch"]), "--scale-range", ",".join(str(v) for v in b["scaleRange"])]
+                   "--patch", str(b["patch"]), "--scale-range", ",".join(str(v) for v in b["scaleRange"]),
+                   "--synth", ",".join(self.synth_dirs().values())]
             if "bankSeconds" in p:
                 cmd = ["timeout", str(p["bankSeconds"]), *cmd]
             self.say("& " + " ".join(cmd))
@@ -257,6 +288,12 @@ def write_hashes(recipe_path, data):
             for name in prof["data"]:
                 n, h = tree_sha256(os.path.join(pack, name))
                 prof["data"][name] = {"files": n, "sha256": h}
+    for name, spec in r.get("synthetic", {}).get("sets", {}).items():
+        d = os.path.join(SYNTH_DIR, name)
+        if not os.path.isdir(d):
+            print(f"{d} is not here (the synth stage makes it): its hash stays as it is", file=sys.stderr)
+            continue
+        spec["files"], spec["sha256"] = tree_sha256(d)
     for rel in r["splits"]:
         r["splits"][rel] = file_sha256(os.path.join(ROOT, rel))
     r["init"]["sha256"] = file_sha256(os.path.join(ROOT, r["init"]["file"]))

@@ -21,7 +21,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data import Item, emps_items, geometric_crop, make_split, synth_items, split_synth  # noqa: E402
+from data import Item, emps_items, geometric_crop, image_path, make_split, synth_items, split_synth  # noqa: E402
 from star import ray_targets  # noqa: E402
 
 # The hold-outs: written once from make_split (EMPS by DOI) and semseg_split, then read (the GPU pack carries it).
@@ -36,7 +36,7 @@ def semseg_items(root):
         if r["complete"] != "yes":
             continue
         i = r["image"]
-        items.append(Item("semseg", i, os.path.join(d, "images", i + ".png"), os.path.join(d, "masks", i + ".png"), "inst"))
+        items.append(Item("semseg", i, image_path(os.path.join(d, "images"), i), os.path.join(d, "masks", i + ".png"), "inst"))
     return items
 
 

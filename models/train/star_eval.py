@@ -21,7 +21,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data import emps_items, read_image  # noqa: E402
+from data import emps_items, image_path, read_image  # noqa: E402
 from evaluate import score_pair, summarise  # noqa: E402
 from net import ARCHS  # noqa: E402
 from star import StarNet, decode  # noqa: E402
@@ -43,7 +43,7 @@ def hold_out(data_root, split, part="val"):
     for i in split["semseg_sem"][part]:
         cut = int(rows[i]["banner_first_row"])
         d = os.path.join(data_root, "semseg_sem")
-        out.append(("semseg_sem", i, os.path.join(d, "images", i + ".png"), os.path.join(d, "masks", i + ".png"), cut))
+        out.append(("semseg_sem", i, image_path(os.path.join(d, "images"), i), os.path.join(d, "masks", i + ".png"), cut))
     emps, _ = emps_items(data_root)
     val = set(split["emps"][part])
     for it in emps:
