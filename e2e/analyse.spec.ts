@@ -30,6 +30,21 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
   await openApp(page);
   await dropFiles(page, images);
   await waitSettled(page, 3);
+  // The batch bar is full, drawn by a transform with no transition: an animated width re-laid-out and repainted
+  // the whole page every frame of a batch, on the cores the network needs.
+  const bar = page.getByTestId('batch-progress');
+  await expect(bar).toHaveAttribute('aria-valuenow', '100');
+  const fill = await bar.locator('.fill').evaluate((el) => {
+    const s = getComputedStyle(el);
+    return {
+      transform: s.transform,
+      transition: s.transitionDuration,
+      width: el.getBoundingClientRect().width,
+    };
+  });
+  expect(fill.transform).toBe('matrix(1, 0, 0, 1, 0, 0)');
+  expect(fill.transition).toBe('0s');
+  expect(fill.width).toBeGreaterThan(0);
 
   let total = 0;
   for (const img of images) {
