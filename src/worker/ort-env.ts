@@ -4,10 +4,10 @@
  * ever goes to a CDN and the app runs offline.
  *
  * Two builds of the runtime: the plain WASM one (`onnxruntime-web/wasm`, 12 MB .wasm) and the JSEP one that
- * also carries the WebGPU provider (`onnxruntime-web`, 25 MB). The JSEP build's CPU kernels are slower: in
- * Node, 2 threads, int8, one 768x576 tile took 450-800 ms per run against 150-200 ms on the plain build, and
- * in Chromium the network stage of a 1024x768 image 421-436 ms against 404-419 ms. So WASM always runs on
- * the plain build, and the JSEP one is loaded only for a WebGPU attempt.
+ * also carries the WebGPU provider (`onnxruntime-web`, 25 MB). On the CPU the JSEP build starts slower (Chromium,
+ * 2 threads, int8, 768x576 tile: first runs 1919 and 743 ms against 641 and 210 ms on the plain build; later runs
+ * alike, 210-290 ms) and is twice the download. So WASM always runs on the plain build, and the JSEP one is loaded
+ * only for a WebGPU attempt.
  */
 import jsepMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
