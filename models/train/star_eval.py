@@ -6,6 +6,8 @@ same images, side by side.
       [--cli-labels DIR_OF_saemi_analyze_labels] [--grid] [--json OUT.json]
 
 semseg_sem images are scored above their info banner (metadata.csv banner_first_row), where the masks end.
+Source `synth` (with --synth DIRS) is the held-out part of each synthetic training set (split_synth: images the
+bank never draws), whichever --part: a tuning split, apart from the agglomerated evaluation set eval_cli scores.
 """
 
 import argparse
@@ -21,7 +23,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from data import emps_items, image_path, read_image  # noqa: E402
+from data import emps_items, image_path, read_image, split_synth, synth_items  # noqa: E402
 from evaluate import score_pair, summarise  # noqa: E402
 from net import ARCHS  # noqa: E402
 from star import StarNet, decode  # noqa: E402
@@ -37,7 +39,7 @@ def predict(model, img, device):
     return dist[0, 0, :h, :w].cpu().numpy(), rays[0, :, : (h + 1) // 2, : (w + 1) // 2].cpu().numpy()
 
 
-def hold_out(data_root, split, part="val"):
+def hold_out(data_root, split, part="val", synth_dirs=()):
     rows = {r["image"]: r for r in csv.DictReader(open(os.path.join(data_root, "semseg_sem", "metadata.csv")))}
     out = []
     for i in split["semseg_sem"][part]:
@@ -49,6 +51,12 @@ def hold_out(data_root, split, part="val"):
     for it in emps:
         if it.id in val:
             out.append(("emps", it.id, it.path, it.mask_path, None))
+    # The sets taken in turns, so a cap on images still sees every set.
+    sets = [split_synth(synth_items(d, "synth"))[1] for d in synth_dirs]
+    for k in range(max((len(s) for s in sets), default=0)):
+        for s in sets:
+            if k < len(s):
+                out.append(("synth", s[k].id, s[k].path, s[k].mask_path, None))
     return out
 
 
@@ -65,13 +73,15 @@ def main():
     ap.add_argument("--grid-overlaps", default="0.1,0.2,0.3")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--part", default="val", help="val (the hold-out) or train: choose thresholds on train")
-    ap.add_argument("--max-images", type=int, default=0)
+    ap.add_argument("--max-images", type=int, default=0, help="at most this many images per source (0: all)")
+    ap.add_argument("--synth", default="", help="comma-separated synthetic sets (source synth)")
     ap.add_argument("--json")
     a = ap.parse_args()
     split = json.load(open(os.path.join(HERE, "star_split.json")))
-    items = [t for t in hold_out(a.data, split, a.part) if t[0] in a.sources.split(",")]
+    items = [t for t in hold_out(a.data, split, a.part, list(filter(None, a.synth.split(",")))) if t[0] in a.sources.split(",")]
     if a.max_images:
-        items = items[: a.max_images]
+        kept = {}
+        items = [t for t in items if kept.setdefault(t[0], []).append(t) or len(kept[t[0]]) <= a.max_images]
     model = None
     if a.ckpt:
         base = ARCHS["stem"]()
