@@ -85,7 +85,7 @@ export function distanceWatershed(
   for (let i = 0; i < n; i++) if (mask[i]) order[start[maxKey - Math.floor(dist[i] * quant)]++] = i;
   // Basins never meet across a region border, so each region can be flooded on its own: the same order, stably
   // regrouped by region, keeps each step's neighbours in the few cache lines of one particle instead of jumping
-  // across the whole image level by level (the distance split at 1024x768 to 1280x1024: 10-45 % faster, the
+  // across the whole image level by level (the distance split at 1024x768 to 1280x1024: 15-22 % faster, the
   // same labels).
   if (regions) order = groupByRegion(order, regions);
 
