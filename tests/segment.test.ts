@@ -13,6 +13,7 @@ import { layoutAxis, reflectIndex, runTiled } from '../src/core/segment/tiles';
 import { instancesFromProbabilities } from '../src/core/segment/instances';
 import { distanceTransform } from '../src/core/segment/distance';
 import { distanceWatershed } from '../src/core/segment/watershed';
+import { relabelSequential } from '../src/core/label';
 import { otsuThreshold, thresholdSegment } from '../src/core/segment/threshold';
 
 /** Fake model: per-pixel functions of the input, so the blended result must equal them exactly everywhere. */
@@ -531,13 +532,10 @@ describe('distance transform and watershed', () => {
       for (let i = 0; i < w * h; i++) if (l.data[i]) alone[i] = next + l.data[i];
       next += l.count;
     }
-    const first = new Map<number, number>();
-    const renumbered = alone.map((v) =>
-      v ? (first.get(v) ?? (first.set(v, first.size + 1), first.size)) : 0,
-    );
+    const renumbered = relabelSequential({ width: w, height: h, data: alone, count: next });
     expect(all.count).toBe(next);
     expect(all.count).toBeGreaterThan(8); // regions were split, so the comparison says something
-    expect(Array.from(all.data)).toEqual(Array.from(renumbered));
+    expect(Array.from(all.data)).toEqual(Array.from(renumbered.data));
   });
 });
 

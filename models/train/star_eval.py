@@ -80,8 +80,13 @@ def main():
     split = json.load(open(os.path.join(HERE, "star_split.json")))
     items = [t for t in hold_out(a.data, split, a.part, list(filter(None, a.synth.split(",")))) if t[0] in a.sources.split(",")]
     if a.max_images:
-        kept = {}
-        items = [t for t in items if kept.setdefault(t[0], []).append(t) or len(kept[t[0]]) <= a.max_images]
+        per_source = {}
+        capped = []
+        for t in items:
+            per_source[t[0]] = per_source.get(t[0], 0) + 1
+            if per_source[t[0]] <= a.max_images:
+                capped.append(t)
+        items = capped
     model = None
     if a.ckpt:
         base = ARCHS["stem"]()
