@@ -9,6 +9,7 @@ import jpeg from 'jpeg-js';
 import { calibrate } from '../src/core/calibrate/index';
 import { MAX_ENGINE_CALLS, readBarLabel } from '../src/core/calibrate/read-bar-label';
 import {
+  CONFIRMING_VIEWS,
   isUsualValue,
   labelViews,
   parseEngineText,
@@ -225,13 +226,30 @@ describe('the engine budget of a bar-less image', () => {
     expect(reported.counter.calls).toBeGreaterThan(0);
   });
 
-  it('one line is read with every view', async () => {
-    const { rec, counter } = garbage();
-    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1) }, rec);
+  it("a reported bar's line is read with every view, an unconfirmed bar's until CONFIRMING_VIEWS read as nothing", async () => {
     const m = Math.max(2, Math.round(14 * 0.35));
     const crop = stretchCrop(grey, { x0: 20 - m, y0: 20 - m, x1: 90 + m, y1: 34 + m });
     const inked = labelViews(crop).filter((v) => v.data.some((p) => p < 128)).length;
-    expect(counter.calls).toBe(inked);
+    expect(inked).toBeGreaterThan(CONFIRMING_VIEWS);
     expect(inked).toBeLessThan(MAX_ENGINE_CALLS);
+    const reported = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1, true) }, reported.rec);
+    expect(reported.counter.calls).toBe(inked);
+    const unconfirmed = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1) }, unconfirmed.rec);
+    expect(unconfirmed.counter.calls).toBe(CONFIRMING_VIEWS);
+  });
+
+  it('an unconfirmed bar whose label parses in a late view is still read', async () => {
+    // The engine reads the label only from its 4th view on: within CONFIRMING_VIEWS, so the bar is confirmed.
+    let calls = 0;
+    const rec = {
+      recognizeLine: () =>
+        Promise.resolve(++calls >= 4 ? { text: '500 nm', confidence: 80 } : { text: 'xx', confidence: 50 }),
+    };
+    const cal = await readBarLabel(grey, { ...base, barCandidates: candidates(1, 1) }, rec);
+    expect(cal.calibration.source).toBe('scale-bar');
+    expect(cal.scaleBar?.value).toBe(500);
+    expect(calls).toBeGreaterThanOrEqual(4);
   });
 });
