@@ -203,7 +203,7 @@ def main():
             "normalisation": {"method": "percentile", "low": NORM_LOW, "high": NORM_HIGH},
         },
         "diameterRangePx": [6, 300],
-        "tile": {"size": 768, "overlap": 96},
+        "tile": {"size": 1088, "overlap": 96},
         "outputs": [
             {"name": "foreground", "kind": "foreground", "description": "P(pixel is particle)"},
             {
