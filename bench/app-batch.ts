@@ -11,10 +11,12 @@
  *   npm run build && npx tsx bench/app-batch.ts [--images 10] [--runs 3] [--size 1024x768] [--port 4173]
  *   --method threshold runs the classical method (no network: the app's own per-image work alone); --precision
  *   fp32|int8 forces the model's weights file (default auto: int8 on WASM); --raw prints every image's stage marks; --webgpu lets Chromium offer WebGPU; --build builds first; --dist DIR serves another build (e.g. an older one kept to compare with);
- *   --url URL measures an app already served elsewhere (no server started).
+ *   --url URL measures an app already served elsewhere (no server started); --profile FILE writes the page's
+ *   main-thread CPU profile of each run's batch (FILE-<run>.cpuprofile, for Chromium's DevTools); --trace FILE
+ *   a Chromium performance trace of it (FILE-<run>.json: layout, paint, tasks of the page and its workers).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
@@ -177,6 +179,18 @@ try {
         .catch(() => undefined);
     }, 200);
     await watchRows(page);
+    const profile = arg('--profile', '');
+    if (profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+      await cdp.send('Profiler.start');
+    }
+    const trace = arg('--trace', '');
+    if (trace)
+      await browser.startTracing(page, {
+        path: trace.replace(/(\.json)?$/, `-${r}.json`),
+        categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute'],
+      });
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.waitForFunction(
       (n) => Object.keys((window as unknown as { __bench: { done: object } }).__bench.done).length >= n,
@@ -184,6 +198,11 @@ try {
       { timeout: 600_000, polling: 50 },
     );
     clearInterval(sampler);
+    if (trace) await browser.stopTracing();
+    if (profile) {
+      const { profile: p } = await cdp.send('Profiler.stop');
+      writeFileSync(profile.replace(/(\.cpuprofile)?$/, `-${r}.cpuprofile`), JSON.stringify(p));
+    }
     const { done, longTaskMs, addedMs } = await page.evaluate(
       () =>
         (
