@@ -166,8 +166,9 @@ describe('label-ocr helpers', () => {
 });
 
 describe('the engine budget of a bar-less image', () => {
-  // Text-like lines on textured ground that read as nothing: unconfirmed bar candidates stop at MAX_ENGINE_CALLS,
-  // however many candidates and lines the image offers; one line alone is read with all its views.
+  // Text-like lines on textured ground: unconfirmed bar candidates stop at MAX_ENGINE_CALLS, however many
+  // candidates and lines the image offers; a line that reads as nothing is given up after CONFIRMING_VIEWS views,
+  // a reported bar's line is read with all of them.
   const s = makeScene({ seed: 7, width: 320, height: 240 });
   const decoded = { raster: s.raster, meta: { format: 'png', tags: {} } } as unknown as DecodedImage;
   const grey = toGrey(decoded.raster);
@@ -193,10 +194,22 @@ describe('the engine budget of a bar-less image', () => {
   }
 
   it('stops at the budget', async () => {
-    const { rec, counter } = garbage();
+    // Every view parses, each to another label far too small for a 100 px bar (0.0001-0.0040 nm: a pixel of
+    // picometres): no crop is given up early and no vote is decided, so only the budget ends the reading.
+    const counter = { calls: 0 };
+    const rec = {
+      recognizeLine: () =>
+        Promise.resolve({ text: `0.${String(++counter.calls).padStart(4, '0')} nm`, confidence: 50 }),
+    };
     const cal = await readBarLabel(grey, { ...base, barCandidates: candidates(6, 4) }, rec);
     expect(cal.calibration.source).not.toBe('scale-bar');
     expect(counter.calls).toBe(MAX_ENGINE_CALLS);
+  });
+
+  it('lines that read as nothing are given up after CONFIRMING_VIEWS each', async () => {
+    const { rec, counter } = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(1, 3) }, rec);
+    expect(counter.calls).toBe(3 * CONFIRMING_VIEWS);
   });
 
   it('a reported bar (banner) is read past it: its label may be the 6th line', async () => {

@@ -24,9 +24,11 @@ const MAX_LINES_READ = 8;
  * texture). A label is read in about 7 calls (real crops: 6.9 on average); a bar-less image of textured ground
  * had offered 16 lines that read as nothing in every view, about 150 calls (seconds in the app). A reported bar
  * (in a banner, on a drawn box) is read without this limit: a JEOL banner's bar label is its 4th-6th text line,
- * 36-52 calls on semseg_sem. A per-crop give-up after the first views was tried instead and lost reads: on the
- * real crops, giving up after 4 calls without a label read 222 of 252 (242 without), and one of the 40 rendered
- * bars on micrograph texture.
+ * 36-52 calls on semseg_sem. A per-crop give-up for every crop after the first views lost reads: on the real
+ * crops, giving up after 4 calls without a label read 222 of 252 (242 without), and one of the 40 rendered bars
+ * on micrograph texture. Unconfirmed bars alone give a crop up after CONFIRMING_VIEWS (5) calls that parse as
+ * nothing (label-ocr.ts), so their MAX_LINES_READ lines reach this budget only when views parse to labels the
+ * bar's length makes implausible.
  */
 export const MAX_ENGINE_CALLS = 40;
 
