@@ -526,7 +526,8 @@ describe('distance transform and watershed', () => {
     // The same pixels, each region's basins flooded in a call of its own, numbered in raster order as one image.
     const alone = new Int32Array(w * h);
     let next = 0;
-    for (let r = 1; r <= 8; r++) {
+    const last = regions.reduce((a, v) => Math.max(a, v), 0);
+    for (let r = 1; r <= last; r++) {
       const m = mask.map((v, i) => (v && regions[i] === r ? 1 : 0));
       const l = distanceWatershed(m, w, h, opts);
       for (let i = 0; i < w * h; i++) if (l.data[i]) alone[i] = next + l.data[i];

@@ -40,6 +40,11 @@ def folded(seq):
     return w, (conv.bias.data.clone() if conv.bias is not None else torch.zeros(w.shape[0]))
 
 
+def image_mean(per_pixel, valid):
+    """Mean of a per-pixel, per-map loss over the image part of the patches (valid: 1 inside the image)."""
+    return (per_pixel * valid).sum() / (valid.sum() * per_pixel.shape[1] + 1e-6)
+
+
 def student_from(teacher):
     s = ARCHS["stem_add"]()
     own = s.state_dict()
@@ -105,7 +110,7 @@ def main():
         p.requires_grad_(True)
     src = pools(a.data, [d for d in a.synth.split(",") if d])
     weights = {"emps": 0.3, "msa": 0.05, "saemi": 0.05, "semseg": 0.25, "synth": 0.35}
-    mix = Mixture({k: v for k, v in src.items()}, weights, a.seed)
+    mix = Mixture(src, weights, a.seed)
     print({k: len(v) for k, v in src.items()}, file=sys.stderr)
     opt = torch.optim.Adam(train, lr=a.lr)
     t0 = time.time()
@@ -125,14 +130,10 @@ def main():
         if a.decoder:
             f, h = student.trunk(x)
         z = student.head(student.top(h, f))
-        loss = (F.binary_cross_entropy_with_logits(z, target, reduction="none") * valid).sum() / (
-            valid.sum() * z.shape[1] + 1e-6
-        )
+        loss = image_mean(F.binary_cross_entropy_with_logits(z, target, reduction="none"), valid)
         # The teacher's own entropy is the floor of that loss: the excess is what the student still misses.
         with torch.no_grad():
-            floor = (F.binary_cross_entropy(target, target, reduction="none") * valid).sum() / (
-                valid.sum() * z.shape[1] + 1e-6
-            )
+            floor = image_mean(F.binary_cross_entropy(target, target, reduction="none"), valid)
         opt.zero_grad()
         loss.backward()
         opt.step()
