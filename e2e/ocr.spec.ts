@@ -66,6 +66,19 @@ test('a TEM image calibrated only by its scale bar: the label is read by OCR and
   expect(new Set(particles.map((r) => r.unit))).toEqual(new Set(['nm']));
 });
 
+test('the label readers load in a worker of their own while the app waits for files', async ({ page }) => {
+  await openApp(page);
+  // No file added: the label worker and tesseract.js's engine worker (its script is worker.min.js) are started
+  // anyway, so the first image with a scale bar does not wait for them.
+  const urls = (): string =>
+    page
+      .workers()
+      .map((w) => w.url())
+      .join(' ');
+  await expect.poll(urls, { timeout: 20_000 }).toMatch(/label\.worker[^ ]*\.js/);
+  await expect.poll(urls, { timeout: 20_000 }).toMatch(/worker\.min[^ ]*\.js/);
+});
+
 test('"apply to all images" leaves an image calibrated by its metadata alone and says so', async ({
   page,
 }) => {

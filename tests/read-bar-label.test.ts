@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { encode } from 'fast-png';
 import { analyzeImage } from '../src/core/pipeline';
 import { memoRecognizer } from '../src/core/calibrate/recognizer-memo';
+import { findLabel, type LabelPlan, type LabelPlanReader } from '../src/core/calibrate/read-bar-label';
+import { lazyLabelReader } from '../src/core/calibrate/label-net';
 import type { GreyU8, LineRecognizer, RecognizedLine } from '../src/core/calibrate/label-ocr';
 import { DEFAULT_OPTIONS } from '../src/core/types';
 import { makeScene } from './calibrate-scene';
@@ -76,6 +78,14 @@ describe('memoRecognizer', () => {
     await memo.recognizeLine(view(20, 40, 200));
     expect(engine.calls).toBe(3);
     expect([memo.hits, memo.misses]).toEqual([1, 3]);
+  });
+
+  it('passes warm() on to the engine, and has none when the engine has none', async () => {
+    let warmed = 0;
+    const memo = memoRecognizer({ ...fakeEngine(), warm: () => Promise.resolve(void warmed++) });
+    await memo.warm?.();
+    expect(warmed).toBe(1);
+    expect(memoRecognizer(fakeEngine()).warm).toBeUndefined();
   });
 
   it('forgets the least recently used views past its byte budget', async () => {
@@ -164,5 +174,78 @@ describe('the scale-bar label read beside segmentation', () => {
     });
     expect(engine.calls).toBe(calls);
     expect(second.calibration).toEqual(first.calibration);
+  });
+});
+
+describe("the label read in another thread (the browser's label worker)", () => {
+  it('a plan handed over as plain data reads to the same calibration as the engine in-thread', async () => {
+    const opts = { ...DEFAULT_OPTIONS, method: 'threshold' as const, darkParticles: true };
+    for (const banner of [false, true]) {
+      const { bytes } = barImage(5, banner);
+      const local = await analyzeImage({ name: 'a.png', bytes }, opts, null, { ocr: fakeEngine() });
+      const plans: LabelPlan[] = [];
+      const engine = fakeEngine();
+      // What postMessage does to the plan: a structured clone, read on the other side with findLabel.
+      const remote: LabelPlanReader = {
+        findLabel: (plan) => {
+          const copy = structuredClone(plan);
+          plans.push(copy);
+          return findLabel(copy, engine);
+        },
+      };
+      const a = await analyzeImage({ name: 'a.png', bytes }, opts, null, { ocr: remote });
+      expect(plans).toHaveLength(1);
+      expect(plans[0]!.bars[0]!.crops.length).toBeGreaterThan(0);
+      expect(plans[0]!.bars[0]!.crops[0]!.data).toBeInstanceOf(Uint8Array);
+      expect(engine.calls).toBeGreaterThan(0);
+      expect(a.calibration.source).toBe('scale-bar');
+      expect(a.calibration).toEqual(local.calibration);
+      expect(a.scaleBar).toEqual(local.scaleBar);
+    }
+  });
+
+  it('findLabel skips a label implausible for its bar and returns the next bar that reads', async () => {
+    const crop = view(60, 20, 255);
+    // "200 nm" over 1 px is 200 nm/px, plausible; over 1e9 px it is not.
+    const plan: LabelPlan = {
+      bars: [
+        { lengthPx: 1e9, reported: true, crops: [crop] },
+        { lengthPx: 150, reported: false, crops: [crop] },
+      ],
+    };
+    const found = await findLabel(plan, fakeEngine());
+    expect(found?.bar).toBe(1);
+    expect(found?.read.value).toBe(200);
+    expect(found?.read.unit).toBe('nm');
+  });
+});
+
+describe('lazyLabelReader.warm', () => {
+  it('loads the network once, whether warmed, read or both, and a failed load is reported once', async () => {
+    let loads = 0;
+    const reader = lazyLabelReader(
+      1,
+      () => {
+        loads++;
+        return Promise.resolve({
+          weight: 1,
+          read: () => Promise.resolve({ line: null, noLabel: true, unlikely: false }),
+        });
+      },
+      () => undefined,
+    );
+    await reader.warm?.();
+    await reader.warm?.();
+    expect((await reader.read(view(10, 10, 0))).noLabel).toBe(true);
+    expect(loads).toBe(1);
+    const errors: unknown[] = [];
+    const failing = lazyLabelReader(
+      1,
+      () => Promise.reject(new Error('no file')),
+      (e) => errors.push(e),
+    );
+    await failing.warm?.();
+    expect((await failing.read(view(10, 10, 0))).line).toBeNull();
+    expect(errors).toHaveLength(1);
   });
 });

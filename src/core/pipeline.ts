@@ -11,7 +11,7 @@ import { readLabelImage } from './decode/label-image';
 import { percentileStretch, stretchAndQuantise, toGrey } from './normalise';
 import { calibrate } from './calibrate/index';
 import type { LineRecognizer } from './calibrate/label-ocr';
-import { readBarLabel } from './calibrate/read-bar-label';
+import { readBarLabel, type LabelPlanReader } from './calibrate/read-bar-label';
 import { relabelInPlace, relabelSequential } from './label';
 import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
@@ -46,10 +46,11 @@ export interface AnalyzeHooks {
   /** Checked between stages and between tiles; the analysis rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
-   * OCR engine for scale-bar labels (src/ocr). Only called for an image whose file gives no pixel size; without
-   * one, labels are read by the bundled-font reader alone.
+   * OCR engine for scale-bar labels (src/ocr), or a reader that runs it elsewhere (the browser's label worker).
+   * Only called for an image whose file gives no pixel size; without one, labels are read by the bundled-font
+   * reader alone.
    */
-  ocr?: LineRecognizer;
+  ocr?: LineRecognizer | LabelPlanReader;
 }
 
 /** Percentiles for the threshold method's normalisation (the model states its own in the sidecar). */

@@ -56,6 +56,11 @@ export class TesseractRecognizer implements LineRecognizer {
     return this.engine;
   }
 
+  /** Starts the engine now; a failed start is left to the first reading to report (and retry). */
+  async warm(): Promise<void> {
+    await this.start().catch(() => undefined);
+  }
+
   async recognizeLine(img: GreyU8): Promise<RecognizedLine> {
     const worker = await this.start();
     const png = encode({ width: img.width, height: img.height, data: img.data, channels: 1, depth: 8 });

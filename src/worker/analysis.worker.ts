@@ -7,7 +7,8 @@
 import * as Comlink from 'comlink';
 import { analyzeImage } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
-import { browserRecognizer } from './ocr-engine';
+import type { LabelPlanReader } from '../core/calibrate/read-bar-label';
+import type { LabelWorkerApi } from './label.worker';
 import type { LoadedModel } from '../core/segment/model';
 import { warmUp } from '../core/segment/tiles';
 import type { ResolvedModelFile } from '../core/segment/model-variant';
@@ -46,6 +47,27 @@ let queue: Promise<unknown> = Promise.resolve();
 /** The pipeline's stage names as the timing details show them. */
 const CLOCK_STAGE: Record<string, string> = { segment: 'network', done: 'result' };
 
+let labelWorker: Comlink.Remote<LabelWorkerApi> | null = null;
+
+/** The label worker (spawned once; it dies with this worker, so a cancel restarts both). */
+function labels(): Comlink.Remote<LabelWorkerApi> {
+  labelWorker ??= Comlink.wrap<LabelWorkerApi>(
+    new Worker(new URL('./label.worker.ts', import.meta.url), { type: 'module', name: 'saemi-labels' }),
+  );
+  return labelWorker;
+}
+
+/** Hands the label crops over (they are cut for this read alone) instead of copying them. */
+const labelReader: LabelPlanReader = {
+  findLabel: (plan) =>
+    labels().findLabel(
+      Comlink.transfer(
+        plan,
+        plan.bars.flatMap((b) => b.crops.map((c) => c.data.buffer)),
+      ),
+    ),
+};
+
 function serial<T>(job: () => Promise<T>): Promise<T> {
   const next = queue.then(job, job);
   queue = next.catch(() => undefined);
@@ -53,6 +75,9 @@ function serial<T>(job: () => Promise<T>): Promise<T> {
 }
 
 async function init(opts: InitOptions): Promise<InitResult> {
+  // Spawned now, while this thread is free: a nested worker starts through its parent's thread, which a
+  // network run (the warm-up below, then every image) holds for up to seconds.
+  labels();
   if (model) {
     await model.backend.dispose();
     model = null;
@@ -148,7 +173,9 @@ async function init(opts: InitOptions): Promise<InitResult> {
       const run = backend.run.bind(backend);
       model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
       // Not awaited: the app is ready at once; an image given meanwhile queues its first tile behind this run.
+      // The label readers load beside it, in their own worker, in the same idle time.
       void warmUp(model).catch(() => undefined);
+      void labels().warm();
       return {
         ...base,
         backend: eps[0],
@@ -201,7 +228,7 @@ const api: ComputeWorkerApi = {
             clock.enter('preview');
             grey = previewFromGrey(g);
           },
-          ocr: browserRecognizer(),
+          ocr: labelReader,
         },
       );
       if (!grey) throw new Error(`${req.name}: no preview was made`);

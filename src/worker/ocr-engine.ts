@@ -3,9 +3,9 @@
  * English data at ocr/eng.traineddata.gz (emitted by vite.config.ts under a fixed name, which tesseract.js
  * needs); all from the app's own origin and precached by the service worker, so labels are read offline. The
  * app already needs WASM SIMD for onnxruntime-web, so only the SIMD core ships. Beside it SAEMI's own label
- * network (models/saemi-label.onnx), run by this worker's onnxruntime (the plain WASM build: a small
- * LSTM gains nothing on WebGPU). Nothing loads until the first label
- * must be read.
+ * network (models/saemi-label.onnx), run by this worker's onnxruntime (the plain WASM build, one thread: a small
+ * LSTM gains nothing on WebGPU or from threads). Used by the label worker (label.worker.ts), which loads both as
+ * soon as the model is loaded, while the user is still choosing files.
  */
 import workerUrl from 'tesseract.js/dist/worker.min.js?url';
 import coreUrl from 'tesseract.js-core/tesseract-core-simd-lstm.wasm.js?url';
@@ -35,7 +35,10 @@ async function loadLabelNet(): Promise<ReturnType<typeof netLabelReader>> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   if ((await sha256Hex(bytes)) !== spec.sha256)
     throw new Error('label network: file does not match its sidecar');
-  const runner = await createOrtLineRunner(await loadOrt('wasm'), bytes);
+  const ort = await loadOrt('wasm');
+  // The analysis worker's network has the cores; this one runs between its views.
+  ort.env.wasm.numThreads = 1;
+  const runner = await createOrtLineRunner(ort, bytes);
   const queued = { run: (...a: Parameters<typeof runner.run>) => inOrtQueue(() => runner.run(...a)) };
   return netLabelReader(queued, spec);
 }
@@ -55,6 +58,12 @@ export function browserRecognizer(): LineRecognizer {
   const labelReader = lazyLabelReader(labelNetSidecar.voteWeight, loadLabelNet, (e) =>
     console.warn(`label network not loaded, the OCR engine reads alone: ${String(e)}`),
   );
-  recognizer = memoRecognizer({ recognizeLine: (img) => engine.recognizeLine(img), labelReader });
+  recognizer = memoRecognizer({
+    recognizeLine: (img) => engine.recognizeLine(img),
+    labelReader,
+    warm: async () => {
+      await Promise.all([engine.warm(), labelReader.warm?.()]);
+    },
+  });
   return recognizer;
 }

@@ -101,6 +101,8 @@ export function negative(img: GreyU8): GreyU8 {
 export interface LabelReader {
   weight: number;
   read(crop: GreyU8): Promise<LabelNetRead>;
+  /** Loads the network now rather than at the first read (see LineRecognizer.warm). */
+  warm?(): Promise<void>;
 }
 
 const UNSURE: LabelNetRead = { line: null, noLabel: false, unlikely: false };
@@ -152,15 +154,19 @@ export function lazyLabelReader(
   onError: (e: unknown) => void,
 ): LabelReader {
   let loading: Promise<LabelReader | null> | null = null;
+  const loaded = (): Promise<LabelReader | null> =>
+    (loading ??= load().catch((e: unknown) => {
+      onError(e);
+      return null;
+    }));
   return {
     weight,
     async read(crop) {
-      loading ??= load().catch((e: unknown) => {
-        onError(e);
-        return null;
-      });
-      const r = await loading;
+      const r = await loaded();
       return r ? r.read(crop) : UNSURE;
+    },
+    async warm() {
+      await loaded();
     },
   };
 }

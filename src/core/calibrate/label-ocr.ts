@@ -29,6 +29,11 @@ export interface LineRecognizer {
   recognizeLine(img: GreyU8): Promise<RecognizedLine>;
   /** SAEMI's own label network (label-net.ts), read once per crop beside the engine's views. */
   readonly labelReader?: LabelReader;
+  /**
+   * Loads what a first reading needs (the engine, the label network) now, so that the first image with a scale
+   * bar does not wait for it; resolves when loaded, never rejects (a failed load is retried by the reading).
+   */
+  warm?(): Promise<void>;
 }
 
 /** Characters a scale-bar label is written in; 'p' and 'µ'/'μ' because "µm" is often read as "pm" or "μm". */

@@ -2,13 +2,13 @@
  * Pipeline step after `calibrate`: reads the scale bar's label with the OCR engine when the file gave no pixel
  * size. The bar candidates (scalebar.ts: the reported bar first, then bars on micrograph texture that only a read
  * label can confirm) are tried in order, and around each the text lines nearest first; the first line that parses
- * as a label whose value over the bar's length is a plausible pixel size wins. The engine is only started when a
- * label must be read, so images calibrated by their metadata never load it.
+ * as a label whose value over the bar's length is a plausible pixel size wins. The crops are cut here and read by
+ * `findLabel`, in this thread (CLI, tests) or in another one (the browser's label worker, via LabelPlanReader).
  */
 import type { GreyF32 } from '../raster';
 import type { ScaleBarReading } from '../types';
 import { calibrationFromScaleBar, type CalibrateResult } from './index';
-import { readLabelCrop, stretchCrop, type GreyU8, type LineRecognizer } from './label-ocr';
+import { readLabelCrop, stretchCrop, type GreyU8, type LabelRead, type LineRecognizer } from './label-ocr';
 import { isPlausiblePixelNm, toNm } from './metadata';
 
 /** Margin around a text line's box, in line heights: the engine wants some ground around the letters. */
@@ -32,22 +32,44 @@ const MAX_LINES_READ = 8;
  */
 export const MAX_ENGINE_CALLS = 40;
 
-/** A bar candidate and the crops of its label lines, cut before the engine reads them. */
-interface PlannedBar {
-  cand: CalibrateResult['barCandidates'][number];
-  crops: GreyU8[];
+/**
+ * The crops of every label line that may be read, bar by bar in the order they are tried: plain data (numbers and
+ * byte arrays), so it can be handed to another thread (the browser's label worker) as it is.
+ */
+export interface LabelPlan {
+  bars: {
+    /** The bar's length in pixels: a read value over it must be a plausible pixel size. */
+    lengthPx: number;
+    /** A reported bar (banner, drawn box) is read without the engine budget and the per-crop give-up. */
+    reported: boolean;
+    crops: GreyU8[];
+  }[];
+}
+
+/** The first plausible label of a plan: the index of its bar and the reading. */
+export interface FoundLabel {
+  bar: number;
+  read: LabelRead;
+}
+
+/**
+ * Reads a plan's labels elsewhere and gives the same answer as `findLabel` would (the browser runs findLabel in
+ * a worker of its own, so the reading goes on while the analysis worker is busy with the network).
+ */
+export interface LabelPlanReader {
+  findLabel(plan: LabelPlan): Promise<FoundLabel | null>;
 }
 
 export function readBarLabel(
   grey: GreyF32,
   cal: CalibrateResult,
-  recognizer: LineRecognizer | undefined,
+  reader: LineRecognizer | LabelPlanReader | undefined,
 ): Promise<CalibrateResult> {
   const source = cal.calibration.source;
-  if (!recognizer || source === 'metadata' || source === 'manual') return Promise.resolve(cal);
+  if (!reader || source === 'metadata' || source === 'manual') return Promise.resolve(cal);
   // Every crop that may be read is cut now, so the caller can drop the grey image (a quarter gigabyte at
   // 8192 x 8192) and segment while the engine reads: the crops are a few small lines.
-  const plan: PlannedBar[] = [];
+  const plan: LabelPlan = { bars: [] };
   let lines = 0;
   for (const cand of cal.barCandidates) {
     const crops: GreyU8[] = [];
@@ -56,16 +78,30 @@ export function readBarLabel(
       const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
       crops.push(stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m }));
     }
-    plan.push({ cand, crops });
+    plan.bars.push({ lengthPx: cand.reading.lengthPx, reported: cand.reported, crops });
   }
-  return readPlanned(cal, plan, recognizer);
+  const found = 'findLabel' in reader ? reader.findLabel(plan) : findLabel(plan, reader);
+  return found.then((f) => (f ? withLabel(cal, cal.barCandidates[f.bar]!.reading, f.read) : cal));
 }
 
-async function readPlanned(
-  cal: CalibrateResult,
-  plan: PlannedBar[],
-  recognizer: LineRecognizer,
-): Promise<CalibrateResult> {
+/** The calibration a read label gives its bar. */
+function withLabel(cal: CalibrateResult, bar: ScaleBarReading, read: LabelRead): CalibrateResult {
+  const scaleBar: ScaleBarReading = {
+    ...bar,
+    value: read.value,
+    unit: read.unit,
+    text: read.text,
+    readBy: read.readBy,
+  };
+  const by = { ocr: ' (OCR)', 'ocr+net': ' (OCR engine and label network)', net: ' (label network)' }[
+    read.readBy
+  ];
+  const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, by);
+  return { ...cal, scaleBar, calibration, barNote: note };
+}
+
+/** Tries the plan's crops in order; the first label whose value over its bar is a plausible pixel size wins. */
+export async function findLabel(plan: LabelPlan, recognizer: LineRecognizer): Promise<FoundLabel | null> {
   let speculative = 0;
   let limited = false;
   const counted: LineRecognizer = {
@@ -78,27 +114,16 @@ async function readPlanned(
       return recognizer.recognizeLine(img);
     },
   };
-  for (const { cand, crops } of plan) {
-    const bar = cand.reading;
-    limited = !cand.reported;
+  for (let b = 0; b < plan.bars.length; b++) {
+    const { lengthPx, reported, crops } = plan.bars[b]!;
+    limited = !reported;
     for (const crop of crops) {
-      if (limited && speculative >= MAX_ENGINE_CALLS) return cal;
+      if (limited && speculative >= MAX_ENGINE_CALLS) return null;
       const read = await readLabelCrop(counted, crop, { confirming: limited });
       if (!read) continue;
-      if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / bar.lengthPx)) continue;
-      const scaleBar: ScaleBarReading = {
-        ...bar,
-        value: read.value,
-        unit: read.unit,
-        text: read.text,
-        readBy: read.readBy,
-      };
-      const by = { ocr: ' (OCR)', 'ocr+net': ' (OCR engine and label network)', net: ' (label network)' }[
-        read.readBy
-      ];
-      const { calibration, note } = calibrationFromScaleBar(scaleBar, cal.calibration.instrument, by);
-      return { ...cal, scaleBar, calibration, barNote: note };
+      if (!isPlausiblePixelNm(toNm(read.value, read.unit)! / lengthPx)) continue;
+      return { bar: b, read };
     }
   }
-  return cal;
+  return null;
 }

@@ -45,6 +45,7 @@ export function memoRecognizer(engine: LineRecognizer, maxBytes = MEMO_BYTES): M
   return {
     // The network is cheap next to the engine and is only read once per crop: it is not remembered.
     labelReader: engine.labelReader,
+    ...(engine.warm ? { warm: engine.warm.bind(engine) } : {}),
     get hits() {
       return hits;
     },
