@@ -174,6 +174,7 @@ class FakeWorkers implements WorkerPort {
     demoImage: async () => ({ name: 'demo3.png', bytes: new Uint8Array([1, 2, 3]) }),
     forget: async (id) => void this.docs.delete(id),
     inferenceRuns: async () => this.analysed.length,
+    warmUpRuns: async () => 0,
   };
 }
 

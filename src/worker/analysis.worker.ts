@@ -10,7 +10,7 @@ import { createOrtBackend } from '../core/segment/ort-backend';
 import type { LabelPlanReader } from '../core/calibrate/read-bar-label';
 import type { LabelWorkerApi } from './label.worker';
 import type { LoadedModel } from '../core/segment/model';
-import { warmUp } from '../core/segment/tiles';
+import { warmWorker } from './warm-up';
 import type { ResolvedModelFile } from '../core/segment/model-variant';
 import type {
   Analysed,
@@ -41,6 +41,10 @@ import { fetchedModel, givenModel, type ModelBytes } from './model-files';
 
 let model: LoadedModel | null = null;
 let runs = 0;
+/** analyze() calls so far: the warm-up gives way to the first (the pipeline is warm from real images then). */
+let requested = 0;
+/** The idle-time warm-up's pipeline runs (warm-up.ts), once it has ended. */
+let warming: Promise<number> = Promise.resolve(0);
 // One analysis at a time: inference already uses every core, interleaving would only thrash memory.
 let queue: Promise<unknown> = Promise.resolve();
 
@@ -172,9 +176,9 @@ async function init(opts: InitOptions): Promise<InitResult> {
       }
       const run = backend.run.bind(backend);
       model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
-      // Not awaited: the app is ready at once; an image given meanwhile queues its first tile behind this run.
+      // Not awaited: the app is ready at once; an image given meanwhile waits for at most one warm-up step.
       // The label readers load beside it, in their own worker, in the same idle time.
-      void warmUp(model).catch(() => undefined);
+      warming = warmWorker(model, serial, () => requested > 0).catch(() => 0);
       void labels().warm();
       return {
         ...base,
@@ -199,6 +203,7 @@ const api: ComputeWorkerApi = {
   init,
 
   analyze(req: AnalyzeRequest, onProgress?: ProgressFn): ReturnType<ComputeWorkerApi['analyze']> {
+    requested++;
     return serial(async () => {
       const clock = new StageClock();
       const options = { ...req.options };
@@ -268,6 +273,8 @@ const api: ComputeWorkerApi = {
     const bytes = demoPng();
     return Comlink.transfer({ name: DEMO_NAME, bytes }, [bytes.buffer]);
   },
+
+  warmUpRuns: () => warming,
 
   async inferenceRuns() {
     return runs;

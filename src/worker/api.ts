@@ -116,6 +116,8 @@ export interface ComputeWorkerApi {
   demoImage(): Promise<{ name: string; bytes: Uint8Array }>;
   /** Number of model inference runs since the worker started (tests assert cache hits with it). */
   inferenceRuns(): Promise<number>;
+  /** Pipeline runs of the idle-time warm-up (warm-up.ts) after the model loaded, once it has ended. */
+  warmUpRuns(): Promise<number>;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { batch } from '../state/batch.svelte';
 import { engine } from '../state/engine.svelte';
-import { counters } from './controller';
+import { client, counters } from './controller';
 
 export interface SaemiDebug {
   readonly analyses: number;
@@ -22,6 +22,8 @@ export interface SaemiDebug {
   counts(): Record<string, number>;
   /** Per-stage ms of every image analysed in this visit (not restored from the cache). */
   timings(): Record<string, number>[];
+  /** The worker's idle-time warm-up runs of the pipeline, once the warm-up has ended. */
+  warmUpRuns(): Promise<number>;
 }
 
 export function installTestHooks(): void {
@@ -59,6 +61,7 @@ export function installTestHooks(): void {
     timings() {
       return batch.done.filter((i) => i.timings && !i.fromCache).map((i) => ({ ...i.timings }));
     },
+    warmUpRuns: () => client.api.warmUpRuns(),
   };
   (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;
 }

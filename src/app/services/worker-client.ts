@@ -46,6 +46,7 @@ export class WorkerClient {
       },
       demoImage: () => this.compute.demoImage(),
       inferenceRuns: () => this.compute.inferenceRuns(),
+      warmUpRuns: () => this.compute.warmUpRuns(),
       adopt: (...a) => docs.adopt(...a),
       has: (id) => docs.has(id),
       bitmap: (id) => docs.bitmap(id),

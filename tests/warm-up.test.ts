@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { WARM_ANALYSES, warmWorker } from '../src/worker/warm-up';
+import type { InferenceBackend, LoadedModel, ModelSidecar } from '../src/core/segment/model';
+
+const sidecar: ModelSidecar = {
+  name: 'fake',
+  version: '0',
+  sha256: '',
+  file: 'fake.onnx',
+  input: { name: 'image', multiple: 32, normalisation: { method: 'percentile', low: 1, high: 99 } },
+  tile: { size: 256, overlap: 32 },
+  outputs: [
+    { name: 'fg', kind: 'foreground' },
+    { name: 'bd', kind: 'boundary' },
+  ],
+  thresholds: { foreground: 0.5, boundary: 0.5 },
+};
+
+/** A per-pixel "network" (bright = particle) that records the size of every run. */
+function fakeModel(): LoadedModel & { sizes: string[] } {
+  const sizes: string[] = [];
+  const backend: InferenceBackend = {
+    name: 'fake',
+    async run(input, width, height) {
+      sizes.push(`${width}x${height}`);
+      const fg = new Float32Array(input.length);
+      for (let i = 0; i < input.length; i++) fg[i] = input[i] > 0.5 ? 0.95 : 0.05;
+      return { fg, bd: new Float32Array(input.length) };
+    },
+    async dispose() {},
+  };
+  return { sidecar, backend, sizes };
+}
+
+/** The worker's queue: one job at a time, counting the jobs. */
+function queue(): { serial: <T>(job: () => Promise<T>) => Promise<T>; jobs: number } {
+  let tail: Promise<unknown> = Promise.resolve();
+  const q = {
+    jobs: 0,
+    serial<T>(job: () => Promise<T>): Promise<T> {
+      q.jobs++;
+      const next = tail.then(job, job);
+      tail = next.catch(() => undefined);
+      return next;
+    },
+  };
+  return q;
+}
+
+describe('the analysis worker warm-up', () => {
+  it('runs the network once at its largest tile, then the whole pipeline WARM_ANALYSES times', async () => {
+    const m = fakeModel();
+    const q = queue();
+    expect(await warmWorker(m, q.serial, () => false)).toBe(WARM_ANALYSES);
+    expect(q.jobs).toBe(WARM_ANALYSES);
+    // The largest tile first (256 px, a multiple of 32), then the 512x384 image's tiles, the same each time.
+    expect(m.sizes[0]).toBe('256x256');
+    const perAnalysis = (m.sizes.length - 1) / WARM_ANALYSES;
+    expect(Number.isInteger(perAnalysis) && perAnalysis > 0).toBe(true);
+  });
+
+  it('starts no pipeline run once real images have come, but still warms the network', async () => {
+    const m = fakeModel();
+    expect(await warmWorker(m, queue().serial, () => true)).toBe(0);
+    expect(m.sizes).toEqual(['256x256']);
+    // An image arriving during the first pipeline run: that run ends, no other starts.
+    const m2 = fakeModel();
+    const q = queue();
+    let requested = false;
+    const serial = <T>(job: () => Promise<T>): Promise<T> =>
+      q.serial(async () => {
+        const r = await job();
+        requested = true;
+        return r;
+      });
+    expect(await warmWorker(m2, serial, () => requested)).toBe(1);
+  });
+});
