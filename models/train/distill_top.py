@@ -10,7 +10,8 @@ outputs, so the student inherits what the teacher learnt on all of its data; hol
 Patches: EMPS, msa and SAEMI SEM training images (split.json), semseg_sem's training images (star_split.json)
 and synthetic sets made by `saemi synth` from seeds no hold-out uses, drawn with the augmentation of data.py.
 Loss: binary cross-entropy of the student's logits against the teacher's probabilities, over the image part of
-each patch.
+each patch; with --label-weight W, plus W times train.py's supervised loss on the patches' own labels (the teacher's
+mistakes are then not copied where the labels say otherwise).
 """
 
 import argparse
@@ -29,6 +30,7 @@ sys.path.insert(0, HERE)
 from data import Item, Mixture, emps_items, image_path, msa_items, saemi_items, synth_items  # noqa: E402
 from from_onnx import load_folded  # noqa: E402
 from net import ARCHS  # noqa: E402
+from train import loss_fn  # noqa: E402
 
 
 def folded(seq):
@@ -88,6 +90,7 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--resume", help="a checkpoint of this script to go on from")
     ap.add_argument("--decoder", type=int, default=0, help="also train the last N decoder levels (half resolution and up)")
+    ap.add_argument("--label-weight", type=float, default=0.0, help="weight of the supervised loss on the labels")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -131,6 +134,9 @@ def main():
             f, h = student.trunk(x)
         z = student.head(student.top(h, f))
         loss = image_mean(F.binary_cross_entropy_with_logits(z, target, reduction="none"), valid)
+        distil = loss.detach()
+        if a.label_weight > 0:
+            loss = loss + a.label_weight * loss_fn(z, y, pos_w=3.0)[0]
         # The teacher's own entropy is the floor of that loss: the excess is what the student still misses.
         with torch.no_grad():
             floor = image_mean(F.binary_cross_entropy(target, target, reduction="none"), valid)
@@ -138,11 +144,14 @@ def main():
         loss.backward()
         opt.step()
         step += 1
-        log.append(float(loss - floor))
+        log.append(float(distil - floor))
         if step % 50 == 0:
             print(f"step {step} {time.time() - t0:.0f}s excess loss {np.mean(log[-50:]):.5f}", file=sys.stderr, flush=True)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    torch.save({"model": student.state_dict(), "arch": "stem_add", "teacher": os.path.abspath(a.onnx), "steps": step}, a.out)
+    torch.save(
+        {"model": student.state_dict(), "arch": "stem_add", "teacher": os.path.abspath(a.onnx), "steps": step, "label_weight": a.label_weight},
+        a.out,
+    )
     print(a.out)
 
 
