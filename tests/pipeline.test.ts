@@ -3,6 +3,7 @@ import { encode as encodePng } from 'fast-png';
 import { analyzeImage, remeasure } from '../src/core/pipeline';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../src/core/types';
 import type { InferenceBackend, LoadedModel, ModelSidecar } from '../src/core/segment/model';
+import { FAKE_SIDECAR } from './helpers/fake-model';
 
 /**
  * 320x240 8-bit grey scene, dark discs on a bright ground (bright-field TEM look), with mild deterministic
@@ -144,19 +145,7 @@ describe('pipeline, threshold method', () => {
 });
 
 describe('pipeline, model method (fake backend)', () => {
-  const sidecar: ModelSidecar = {
-    name: 'fake',
-    version: '0',
-    sha256: '',
-    file: 'fake.onnx',
-    input: { name: 'image', multiple: 32, normalisation: { method: 'percentile', low: 1, high: 99 } },
-    tile: { size: 128, overlap: 32 },
-    outputs: [
-      { name: 'fg', kind: 'foreground' },
-      { name: 'bd', kind: 'boundary' },
-    ],
-    thresholds: { foreground: 0.5, boundary: 0.5 },
-  };
+  const sidecar: ModelSidecar = FAKE_SIDECAR;
   // Per-pixel "network": dark = particle; no boundary signal. Tiles of 128 force seams through particles.
   const backend: InferenceBackend = {
     name: 'fake',

@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WARM_ANALYSES, warmWorker } from '../src/worker/warm-up';
-import type { InferenceBackend, LoadedModel, ModelSidecar } from '../src/core/segment/model';
-
-const sidecar: ModelSidecar = {
-  name: 'fake',
-  version: '0',
-  sha256: '',
-  file: 'fake.onnx',
-  input: { name: 'image', multiple: 32, normalisation: { method: 'percentile', low: 1, high: 99 } },
-  tile: { size: 256, overlap: 32 },
-  outputs: [
-    { name: 'fg', kind: 'foreground' },
-    { name: 'bd', kind: 'boundary' },
-  ],
-  thresholds: { foreground: 0.5, boundary: 0.5 },
-};
+import type { InferenceBackend, LoadedModel } from '../src/core/segment/model';
+import { FAKE_SIDECAR } from './helpers/fake-model';
 
 /** A per-pixel "network" (bright = particle) that records the size of every run. */
 function fakeModel(): LoadedModel & { sizes: string[] } {
@@ -29,7 +16,7 @@ function fakeModel(): LoadedModel & { sizes: string[] } {
     },
     async dispose() {},
   };
-  return { sidecar, backend, sizes };
+  return { sidecar: FAKE_SIDECAR, backend, sizes };
 }
 
 /** The worker's queue: one job at a time, counting the jobs. */
@@ -53,8 +40,8 @@ describe('the analysis worker warm-up', () => {
     const q = queue();
     expect(await warmWorker(m, q.serial, () => false)).toBe(WARM_ANALYSES);
     expect(q.jobs).toBe(WARM_ANALYSES);
-    // The largest tile first (256 px, a multiple of 32), then the 512x384 image's tiles, the same each time.
-    expect(m.sizes[0]).toBe('256x256');
+    // The largest tile first (128 px), then the 512x384 image's tiles, the same each time.
+    expect(m.sizes[0]).toBe('128x128');
     const perAnalysis = (m.sizes.length - 1) / WARM_ANALYSES;
     expect(Number.isInteger(perAnalysis) && perAnalysis > 0).toBe(true);
   });
@@ -62,7 +49,7 @@ describe('the analysis worker warm-up', () => {
   it('starts no pipeline run once real images have come, but still warms the network', async () => {
     const m = fakeModel();
     expect(await warmWorker(m, queue().serial, () => true)).toBe(0);
-    expect(m.sizes).toEqual(['256x256']);
+    expect(m.sizes).toEqual(['128x128']);
     // An image arriving during the first pipeline run: that run ends, no other starts.
     const m2 = fakeModel();
     const q = queue();
