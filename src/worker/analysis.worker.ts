@@ -179,7 +179,9 @@ async function init(opts: InitOptions): Promise<InitResult> {
       // Not awaited: the app is ready at once; an image given meanwhile waits for at most one warm-up step.
       // The label readers load beside it, in their own worker, in the same idle time.
       warming = warmWorker(model, serial, () => requested > 0).catch(() => 0);
-      void labels().warm();
+      void labels()
+        .warm()
+        .catch(() => undefined);
       return {
         ...base,
         backend: eps[0],
