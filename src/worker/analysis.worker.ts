@@ -43,6 +43,8 @@ let model: LoadedModel | null = null;
 let runs = 0;
 /** analyze() calls so far: the warm-up gives way to the first (the pipeline is warm from real images then). */
 let requested = 0;
+/** Aborted at the first analyze() call: ends the warm-up (warm-up.ts) at its next stage. */
+let warmStop = new AbortController();
 /** The idle-time warm-up's pipeline runs (warm-up.ts), once it has ended. */
 let warming: Promise<number> = Promise.resolve(0);
 // One analysis at a time: inference already uses every core, interleaving would only thrash memory.
@@ -178,7 +180,9 @@ async function init(opts: InitOptions): Promise<InitResult> {
       model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
       // Not awaited: the app is ready at once; an image given meanwhile waits for at most one warm-up step.
       // The label readers load beside it, in their own worker, in the same idle time.
-      warming = warmWorker(model, serial, () => requested > 0).catch(() => 0);
+      warmStop = new AbortController();
+      if (requested > 0) warmStop.abort();
+      warming = warmWorker(model, serial, warmStop.signal).catch(() => 0);
       void labels()
         .warm()
         .catch(() => undefined);
@@ -206,6 +210,7 @@ const api: ComputeWorkerApi = {
 
   analyze(req: AnalyzeRequest, onProgress?: ProgressFn): ReturnType<ComputeWorkerApi['analyze']> {
     requested++;
+    warmStop.abort();
     return serial(async () => {
       const clock = new StageClock();
       const options = { ...req.options };

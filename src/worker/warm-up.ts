@@ -34,29 +34,35 @@ function warmImage(): Uint8Array {
 }
 
 /**
- * Warms the network and the pipeline; each pipeline run goes through `serial` (the worker's analysis queue) and
- * none starts once `busy()` says real images have come (so none slips in between a batch's images). Resolves
- * with the pipeline runs done.
+ * Warms the network and the pipeline; each pipeline run goes through `serial` (the worker's analysis queue).
+ * `stop` is aborted when real images come: no pipeline run starts after that (none slips in between a batch's
+ * images), and the one running ends at its next stage (analyzeImage's signal). Resolves with the pipeline runs
+ * completed.
  */
 export async function warmWorker(
   model: LoadedModel,
   serial: <T>(job: () => Promise<T>) => Promise<T>,
-  busy: () => boolean,
+  stop: AbortSignal,
 ): Promise<number> {
   await warmUp(model).catch(() => undefined);
   // A network run holds this thread: messages that came meanwhile (an analyze call) are only seen once the
   // continuation yields to them, not in the same turn.
   const messagesSeen = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
   await messagesSeen();
-  if (busy()) return 0;
+  if (stop.aborted) return 0;
   const png = warmImage();
   let done = 0;
   for (let k = 0; k < WARM_ANALYSES; k++) {
     await messagesSeen();
     const ran = await serial(async () => {
-      if (busy()) return false;
-      await analyzeImage({ name: 'warm-up.png', bytes: png }, DEFAULT_OPTIONS, model);
-      return true;
+      if (stop.aborted) return false;
+      try {
+        await analyzeImage({ name: 'warm-up.png', bytes: png }, DEFAULT_OPTIONS, model, { signal: stop });
+        return true;
+      } catch (e) {
+        if (stop.aborted) return false;
+        throw e;
+      }
     });
     if (!ran) break;
     done++;
