@@ -41,10 +41,11 @@ import { fetchedModel, givenModel, type ModelBytes } from './model-files';
 
 let model: LoadedModel | null = null;
 let runs = 0;
-/** analyze() calls so far: the warm-up gives way to the first (the pipeline is warm from real images then). */
-let requested = 0;
-/** Aborted at the first analyze() call: ends the warm-up (warm-up.ts) at its next stage. */
-let warmStop = new AbortController();
+/**
+ * Aborted at the first analyze() call: ends the warm-up (warm-up.ts) at its next stage, and keeps a later one
+ * (after a model change) from running the pipeline, which real images have warmed by then.
+ */
+const warmStop = new AbortController();
 /** The idle-time warm-up's pipeline runs (warm-up.ts), once it has ended. */
 let warming: Promise<number> = Promise.resolve(0);
 // One analysis at a time: inference already uses every core, interleaving would only thrash memory.
@@ -180,8 +181,6 @@ async function init(opts: InitOptions): Promise<InitResult> {
       model = { sidecar, backend: { ...backend, run: (...a) => inOrtQueue(() => run(...a)) } };
       // Not awaited: the app is ready at once; an image given meanwhile waits for at most one warm-up step.
       // The label readers load beside it, in their own worker, in the same idle time.
-      warmStop = new AbortController();
-      if (requested > 0) warmStop.abort();
       warming = warmWorker(model, serial, warmStop.signal).catch(() => 0);
       void labels()
         .warm()
@@ -209,7 +208,6 @@ const api: ComputeWorkerApi = {
   init,
 
   analyze(req: AnalyzeRequest, onProgress?: ProgressFn): ReturnType<ComputeWorkerApi['analyze']> {
-    requested++;
     warmStop.abort();
     return serial(async () => {
       const clock = new StageClock();

@@ -4,12 +4,24 @@
  * Deterministic (fixed seed): everyone gets the same image and the same numbers.
  */
 import { encode } from 'fast-png';
-import { generateSynthetic } from '../core/synth/index';
+import { generateSynthetic, type SynthOptions } from '../core/synth/index';
 
 export const DEMO_NAME = 'saemi-demo-sem.png';
 
+/** A synthetic micrograph as the PNG file a user would add (its own channels and bit depth). */
+export function syntheticPng(opts: SynthOptions): Uint8Array {
+  const r = generateSynthetic(opts).image;
+  return encode({
+    width: r.width,
+    height: r.height,
+    data: r.data as Uint8Array,
+    channels: r.channels,
+    depth: r.bitDepth === 16 ? 16 : 8,
+  });
+}
+
 export function demoPng(): Uint8Array {
-  const s = generateSynthetic({
+  return syntheticPng({
     seed: 20261124,
     width: 1024,
     height: 768,
@@ -21,13 +33,5 @@ export function demoPng(): Uint8Array {
     banner: true,
     jpeg: false,
     pixelSizeNm: 2.5,
-  });
-  const r = s.image;
-  return encode({
-    width: r.width,
-    height: r.height,
-    data: r.data as Uint8Array,
-    channels: r.channels,
-    depth: r.bitDepth === 16 ? 16 : 8,
   });
 }

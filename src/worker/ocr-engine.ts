@@ -22,7 +22,7 @@ import {
 } from '../core/calibrate/label-net';
 import { memoRecognizer } from '../core/calibrate/recognizer-memo';
 import { sha256Hex } from '../core/hash';
-import { inOrtQueue, loadOrt } from './ort-env';
+import { loadOrt } from './ort-env';
 
 let recognizer: LineRecognizer | null = null;
 
@@ -38,9 +38,7 @@ async function loadLabelNet(): Promise<ReturnType<typeof netLabelReader>> {
   const ort = await loadOrt('wasm');
   // The analysis worker's network has the cores; this one runs between its views.
   ort.env.wasm.numThreads = 1;
-  const runner = await createOrtLineRunner(ort, bytes);
-  const queued = { run: (...a: Parameters<typeof runner.run>) => inOrtQueue(() => runner.run(...a)) };
-  return netLabelReader(queued, spec);
+  return netLabelReader(await createOrtLineRunner(ort, bytes), spec);
 }
 
 /**

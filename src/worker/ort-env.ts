@@ -117,9 +117,9 @@ export async function webGpuAdapter(): Promise<{ adapter: unknown } | { reason: 
 let runTail: Promise<unknown> = Promise.resolve();
 
 /**
- * Runs onnxruntime calls of this worker one after another. The segmentation session and the label network's
- * share one runtime, and a WebGPU run yields mid-run: a second run started then is refused by the runtime
- * ("multiple async operations"). On WASM a run never yields, so the queue never makes anything wait.
+ * Runs onnxruntime calls of this worker one after another. The idle-time warm-up run and an image's tiles share
+ * one session, and a WebGPU run yields mid-run: a second run started then is refused by the runtime ("multiple
+ * async operations"). On WASM a run never yields, so the queue never makes anything wait.
  */
 export function inOrtQueue<T>(fn: () => Promise<T>): Promise<T> {
   const next = runTail.then(fn, fn);

@@ -6,18 +6,17 @@
  * and in the app the compiler's background threads take a core from the network meanwhile. Run here, while the
  * user is still choosing files, the first images of a batch do not pay for it.
  */
-import { encode } from 'fast-png';
 import { analyzeImage } from '../core/pipeline';
 import type { LoadedModel } from '../core/segment/model';
 import { warmUp } from '../core/segment/tiles';
-import { generateSynthetic } from '../core/synth/index';
 import { DEFAULT_OPTIONS } from '../core/types';
+import { syntheticPng } from './demo';
 
 /** Pipeline runs of the warm-up (Chromium, 512x384: 480, 370, 230 ms; a fourth gained little). */
 export const WARM_ANALYSES = 3;
 
 function warmImage(): Uint8Array {
-  const s = generateSynthetic({
+  return syntheticPng({
     seed: 7,
     width: 512,
     height: 384,
@@ -29,8 +28,6 @@ function warmImage(): Uint8Array {
     banner: false,
     jpeg: false,
   });
-  const r = s.image;
-  return encode({ width: r.width, height: r.height, data: r.data as Uint8Array, channels: 1, depth: 8 });
 }
 
 /**
