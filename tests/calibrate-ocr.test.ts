@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import jpeg from 'jpeg-js';
 import { calibrate } from '../src/core/calibrate/index';
-import { MAX_ENGINE_CALLS, readBarLabel } from '../src/core/calibrate/read-bar-label';
+import { MAX_ENGINE_CALLS, MAX_UNCONFIRMED_LINES, readBarLabel } from '../src/core/calibrate/read-bar-label';
 import {
   CONFIRMING_VIEWS,
   isUsualValue,
@@ -237,6 +237,25 @@ describe('the engine budget of a bar-less image', () => {
       { ...reported.rec, labelReader: faint },
     );
     expect(reported.counter.calls).toBeGreaterThan(0);
+  });
+
+  it("the label network reads at most MAX_UNCONFIRMED_LINES lines of unconfirmed bars, a reported bar's all", async () => {
+    const seen = { reads: 0 };
+    const faint = {
+      weight: 4,
+      read: () => {
+        seen.reads++;
+        return Promise.resolve({ line: null, noLabel: false, unlikely: true });
+      },
+    };
+    const { rec } = garbage();
+    await readBarLabel(grey, { ...base, barCandidates: candidates(6, 4) }, { ...rec, labelReader: faint });
+    expect(seen.reads).toBe(MAX_UNCONFIRMED_LINES);
+    seen.reads = 0;
+    const both = [...candidates(1, 5, true), ...candidates(3, 4)];
+    await readBarLabel(grey, { ...base, barCandidates: both }, { ...rec, labelReader: faint });
+    // All 8 lines the image may have read: the reported bar's 5, then 3 of the unconfirmed ones.
+    expect(seen.reads).toBe(8);
   });
 
   it("a reported bar's line is read with every view, an unconfirmed bar's until CONFIRMING_VIEWS read as nothing", async () => {

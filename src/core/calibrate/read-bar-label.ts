@@ -20,6 +20,13 @@ const LINE_MARGIN = 0.35;
  */
 const MAX_LINES_READ = 8;
 /**
+ * Of those, lines of bars that only a read label can confirm (bars on micrograph texture). A bar-less micrograph
+ * offers many such lines (particles line up like glyphs), each two label-network runs that compete with the
+ * segmentation network for the CPU. On the EMPS figures every label read for such a bar was among the first 3 of
+ * these lines (even half, where this was chosen: 42 reads; odd half: 34, the same).
+ */
+export const MAX_UNCONFIRMED_LINES = 4;
+/**
  * Engine calls at most per image for bar candidates that only a read label could confirm (bars on micrograph
  * texture). A label is read in about 7 calls (real crops: 6.9 on average); a bar-less image of textured ground
  * had offered 16 lines that read as nothing in every view, about 150 calls (seconds in the app). A reported bar
@@ -71,10 +78,12 @@ export function readBarLabel(
   // 8192 x 8192) and segment while the engine reads: the crops are a few small lines.
   const plan: LabelPlan = { bars: [] };
   let lines = 0;
+  let unconfirmed = 0;
   for (const cand of cal.barCandidates) {
     const crops: GreyU8[] = [];
     for (const line of cand.labelLines) {
       if (lines++ >= MAX_LINES_READ) break;
+      if (!cand.reported && unconfirmed++ >= MAX_UNCONFIRMED_LINES) break;
       const m = Math.max(2, Math.round((line.y1 - line.y0) * LINE_MARGIN));
       crops.push(stretchCrop(grey, { x0: line.x0 - m, y0: line.y0 - m, x1: line.x1 + m, y1: line.y1 + m }));
     }
