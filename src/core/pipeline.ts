@@ -4,14 +4,26 @@
  * point the worker and the CLI call; everything it needs arrives as arguments, so it runs in both.
  */
 import type { GreyF32, LabelImage } from './raster';
-import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
-import type { LoadedModel } from './segment/model';
+import type {
+  AnalysisOptions,
+  Calibration,
+  DecodedImage,
+  ExcludedBand,
+  ImageAnalysis,
+  ImageMeta,
+} from './types';
+import type { LoadedModel, ModelSidecar } from './segment/model';
 import { decodeImage } from './decode/index';
 import { readLabelImage } from './decode/label-image';
 import { percentileStretch, stretchAndQuantise, toGrey } from './normalise';
-import { calibrate } from './calibrate/index';
+import { calibrate, type CalibrateResult } from './calibrate/index';
 import type { LineRecognizer } from './calibrate/label-ocr';
-import { readBarLabel, type LabelPlanReader } from './calibrate/read-bar-label';
+import {
+  cutLabelPlan,
+  readLabelPlan,
+  type LabelPlan,
+  type LabelPlanReader,
+} from './calibrate/read-bar-label';
 import { relabelInPlace, relabelSequential } from './label';
 import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
@@ -66,26 +78,81 @@ export function assertModelFor(options: AnalysisOptions, model: LoadedModel | nu
     throw new Error('method "model" needs a segmentation model (load one, or choose the threshold method)');
 }
 
-export async function analyzeImage(
+/**
+ * What preparing an image needs of the model: how it normalises its input, and the contrast filter's share. An
+ * image prepared with one spec is finished only by a model with the same (sameSpec).
+ */
+export interface PrepareSpec {
+  low: number;
+  high: number;
+  contrastShare?: number;
+}
+
+export function prepareSpecOf(sc: ModelSidecar): PrepareSpec {
+  const { low, high } = sc.input.normalisation;
+  const share = sc.thresholds.contrastShare;
+  return share === undefined ? { low, high } : { low, high, contrastShare: share };
+}
+
+function sameSpec(a: PrepareSpec | null, b: PrepareSpec | null): boolean {
+  return a?.low === b?.low && a?.high === b?.high && a?.contrastShare === b?.contrastShare;
+}
+
+/**
+ * An image decoded, calibrated (but for its label read) and normalised: everything before segmentation. Plain data
+ * and typed arrays, so a worker can prepare the next image of a batch while this one's particles are being made.
+ */
+export interface PreparedImage {
+  name: string;
+  width: number;
+  height: number;
+  meta: ImageMeta;
+  calibrated: CalibrateResult;
+  /** Scale-bar label crops to read (null: nothing to read, or no reader was expected). */
+  labelPlan: LabelPlan | null;
+  /** The model's spec it was normalised with; null for the threshold method or a given label image. */
+  spec: PrepareSpec | null;
+  /** The normalised image segmentation takes (null for a given label image). */
+  norm: GreyF32 | null;
+  /** Grey quantised for the contrast filter (the model's, unless mixed contrast is allowed), else null. */
+  contrastBytes: Uint8ClampedArray | null;
+  /** Milliseconds the preparing took. */
+  ms: number;
+}
+
+/** Typed-array buffers of a prepared image, to transfer it to another thread. */
+export function preparedBuffers(p: PreparedImage): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  if (p.norm) out.push(p.norm.data.buffer as ArrayBuffer);
+  if (p.contrastBytes) out.push(p.contrastBytes.buffer as ArrayBuffer);
+  for (const b of p.labelPlan?.bars ?? []) for (const c of b.crops) out.push(c.data.buffer as ArrayBuffer);
+  return out;
+}
+
+export interface PrepareHooks extends Pick<AnalyzeHooks, 'onProgress' | 'onGrey' | 'signal'> {
+  /** Cut the scale-bar label crops (an OCR reader will read them). */
+  readLabels?: boolean;
+}
+
+/**
+ * Decode -> grey -> calibrate -> label crops -> normalise. `spec` is the model's (prepareSpecOf) for the model
+ * method, null for the threshold method.
+ */
+export function prepareImage(
   input: AnalyzeInput,
   options: AnalysisOptions,
-  model: LoadedModel | null,
-  hooks: AnalyzeHooks = {},
-): Promise<ImageAnalysis> {
-  if (!input.labels) assertModelFor(options, model);
+  spec: PrepareSpec | null,
+  hooks: PrepareHooks = {},
+): PreparedImage {
   const t0 = performance.now();
   const { onProgress, signal } = hooks;
   const check = (): void => {
     if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
   };
-  const warnings: string[] = [];
-  // What each stage decided and why, one line each (the app and --json show it).
-  const trace: string[] = [];
-
   check();
   onProgress?.('decode', 0);
-  // Big buffers are held in `let`s and dropped as soon as they are spent: locals of an async function live
-  // across awaits, and an 8192x8192 image must not keep its raster, grey and normalised copies during inference.
+  // Big buffers are held in `let`s and dropped as soon as they are spent: an 8192x8192 image must not keep its
+  // raster and grey copies longer than needed.
   let decoded: DecodedImage | null = decodeImage(input.bytes, input.name);
   const meta = decoded.meta;
   const { width, height } = decoded.raster;
@@ -94,17 +161,94 @@ export async function analyzeImage(
 
   check();
   onProgress?.('calibrate', 0);
-  const first = calibrate({
+  const calibrated = calibrate({
     decoded,
     grey,
     sidecarTexts: input.sidecarTexts,
     options: { banner: options.banner, pixelSizeOverride: options.pixelSizeOverride },
   });
   decoded = null;
+  const labelPlan = hooks.readLabels ? cutLabelPlan(grey, calibrated) : null;
+  const blocked = bandMask(calibrated.excluded, width, height);
+  let valid: Uint8Array | undefined;
+  if (blocked) {
+    valid = new Uint8Array(width * height);
+    for (let i = 0; i < valid.length; i++) valid[i] = blocked[i] ^ 1;
+  }
+
+  check();
+  let norm: GreyF32 | null = null;
+  let contrastBytes: Uint8ClampedArray | null = null;
+  const modelSpec = options.method === 'model' ? spec : null;
+  if (!input.labels) {
+    onProgress?.('normalise', 0);
+    if (modelSpec) {
+      const share = options.mixedContrast ? undefined : modelSpec.contrastShare;
+      // A byte per pixel is plenty to tell brighter from darker, and a quarter of the float copy on big images;
+      // written in the stretch's own pass.
+      const stretched = stretchAndQuantise(grey, modelSpec.low, modelSpec.high, valid, share !== undefined);
+      norm = stretched.norm;
+      contrastBytes = share === undefined ? null : stretched.bytes;
+    } else {
+      norm = percentileStretch(grey, THRESHOLD_PERCENTILES[0], THRESHOLD_PERCENTILES[1], valid);
+    }
+  }
+  grey = null;
+  return {
+    name: input.name,
+    width,
+    height,
+    meta,
+    calibrated,
+    labelPlan,
+    spec: input.labels ? null : modelSpec,
+    norm,
+    contrastBytes,
+    ms: performance.now() - t0,
+  };
+}
+
+export async function analyzeImage(
+  input: AnalyzeInput,
+  options: AnalysisOptions,
+  model: LoadedModel | null,
+  hooks: AnalyzeHooks = {},
+): Promise<ImageAnalysis> {
+  if (!input.labels) assertModelFor(options, model);
+  const spec = options.method === 'model' && model ? prepareSpecOf(model.sidecar) : null;
+  const prepared = prepareImage(input, options, spec, { ...hooks, readLabels: hooks.ocr !== undefined });
+  return finishImage(prepared, input, options, model, hooks);
+}
+
+/**
+ * Segment -> (label read) -> measure, on an image `prepareImage` prepared with the same options and this model's
+ * spec. `input` gives the file again: a resampled second segmentation pass (rare) decodes it once more.
+ */
+export async function finishImage(
+  prepared: PreparedImage,
+  input: AnalyzeInput,
+  options: AnalysisOptions,
+  model: LoadedModel | null,
+  hooks: AnalyzeHooks = {},
+): Promise<ImageAnalysis> {
+  if (!input.labels) assertModelFor(options, model);
+  const useModel = !input.labels && options.method === 'model' && model !== null;
+  if (!input.labels && !sameSpec(prepared.spec, useModel ? prepareSpecOf(model.sidecar) : null))
+    throw new Error(`${input.name}: prepared for another model or method than it is finished with`);
+  const t0 = performance.now() - prepared.ms;
+  const { onProgress, signal } = hooks;
+  const check = (): void => {
+    if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
+  };
+  const { width, height, meta, calibrated: first } = prepared;
+  const warnings: string[] = [];
+  // What each stage decided and why, one line each (the app and --json show it).
+  const trace: string[] = [];
+
   // The scale bar's label is read (OCR, in the engine's own worker) while the image is segmented: segmentation
   // does not depend on the pixel size, and the read takes about as long as the network on an image without
   // metadata. Its result is awaited before measuring.
-  const labelRead = readBarLabel(grey, first, hooks.ocr);
+  const labelRead = readLabelPlan(prepared.labelPlan, first, hooks.ocr);
   // A failed segmentation must not leave the read's own failure unobserved.
   let labelPending = true;
   labelRead.then(
@@ -127,21 +271,15 @@ export async function analyzeImage(
   let labels: LabelImage;
   const speckPx = speckSize(options.minAreaPx);
   if (input.labels) {
-    grey = null;
     onProgress?.('segment', 0);
     labels = readLabelImage(input.labels.bytes, input.labels.name, width, height);
     trace.push(`segment: labels given (${input.labels.name}), not segmented`);
-  } else if (options.method === 'model' && model) {
+  } else if (useModel) {
     const sc = model.sidecar;
     const { low, high } = sc.input.normalisation;
-    onProgress?.('normalise', 0);
     const contrastShare = options.mixedContrast ? undefined : sc.thresholds.contrastShare;
-    // A byte per pixel is plenty to tell brighter from darker, and a quarter of the float copy on big images;
-    // written in the stretch's own pass.
-    const stretched = stretchAndQuantise(grey, low, high, valid, contrastShare !== undefined);
-    let norm: GreyF32 | null = stretched.norm;
-    let contrastGrey: Uint8ClampedArray | null = stretched.bytes;
-    grey = null;
+    let norm: GreyF32 | null = prepared.norm;
+    let contrastGrey: Uint8ClampedArray | null = prepared.contrastBytes;
     onProgress?.('segment', 0);
     // The step takes the normalised image over; a resampled second pass (rare) recomputes it from the bytes.
     const bytes = input.bytes;
@@ -188,9 +326,8 @@ export async function analyzeImage(
         );
     }
   } else {
-    onProgress?.('normalise', 0);
-    const norm = percentileStretch(grey, THRESHOLD_PERCENTILES[0], THRESHOLD_PERCENTILES[1], valid);
-    grey = null;
+    const norm = prepared.norm;
+    if (!norm) throw new Error(`${input.name}: prepared without its normalised image`);
     onProgress?.('segment', 0);
     const r = thresholdSegment(norm, {
       threshold: options.threshold,
@@ -207,6 +344,9 @@ export async function analyzeImage(
         ' of the stretched grey',
     );
   }
+  // The prepared buffers are spent (segmentation took the normalised image over).
+  prepared.norm = null;
+  prepared.contrastBytes = null;
 
   check();
   // One turn for the flag: a read that needed no engine has settled already, and is no stage of its own.
@@ -248,10 +388,7 @@ export async function analyzeImage(
     labels,
     particles,
     method: input.labels ? 'labels' : options.method,
-    modelName:
-      !input.labels && options.method === 'model' && model
-        ? `${model.sidecar.name} ${model.sidecar.version}`
-        : undefined,
+    modelName: useModel ? `${model.sidecar.name} ${model.sidecar.version}` : undefined,
     seconds: (performance.now() - t0) / 1000,
     warnings,
     trace,

@@ -72,10 +72,17 @@ export function readBarLabel(
   cal: CalibrateResult,
   reader: LineRecognizer | LabelPlanReader | undefined,
 ): Promise<CalibrateResult> {
+  return reader ? readLabelPlan(cutLabelPlan(grey, cal), cal, reader) : Promise.resolve(cal);
+}
+
+/**
+ * Every crop that may be read, cut from the grey image, so the caller can drop that image (a quarter gigabyte at
+ * 8192 x 8192) and segment while the engine reads: the crops are a few small lines. Null when the file gave the
+ * pixel size (nothing to read).
+ */
+export function cutLabelPlan(grey: GreyF32, cal: CalibrateResult): LabelPlan | null {
   const source = cal.calibration.source;
-  if (!reader || source === 'metadata' || source === 'manual') return Promise.resolve(cal);
-  // Every crop that may be read is cut now, so the caller can drop the grey image (a quarter gigabyte at
-  // 8192 x 8192) and segment while the engine reads: the crops are a few small lines.
+  if (source === 'metadata' || source === 'manual') return null;
   const plan: LabelPlan = { bars: [] };
   let lines = 0;
   let unconfirmed = 0;
@@ -89,6 +96,16 @@ export function readBarLabel(
     }
     plan.bars.push({ lengthPx: cand.reading.lengthPx, reported: cand.reported, crops });
   }
+  return plan;
+}
+
+/** `cal` with the label of `plan` (cut from the same image) read: its bar's pixel size, when one is plausible. */
+export function readLabelPlan(
+  plan: LabelPlan | null,
+  cal: CalibrateResult,
+  reader: LineRecognizer | LabelPlanReader | undefined,
+): Promise<CalibrateResult> {
+  if (!plan || !reader) return Promise.resolve(cal);
   const found = 'findLabel' in reader ? reader.findLabel(plan) : findLabel(plan, reader);
   return found.then((f) => (f ? withLabel(cal, cal.barCandidates[f.bar]!.reading, f.read) : cal));
 }
