@@ -5,9 +5,11 @@
  */
 import { expect, openApp, test } from './fixtures';
 
-type Hooks = { __saemi: { warmUpRuns(): Promise<number> } };
+type Hooks = { __saemi: { warmUpRuns(): Promise<number>; prepareWarmUpRuns(): Promise<number> } };
 
 test('the pipeline is warmed up while the app waits for files', async ({ page }) => {
   await openApp(page);
   expect(await page.evaluate(() => (window as unknown as Hooks).__saemi.warmUpRuns())).toBe(3);
+  // The prepare worker (a batch's next image) warms its own copy of the stages before segmentation.
+  expect(await page.evaluate(() => (window as unknown as Hooks).__saemi.prepareWarmUpRuns())).toBe(3);
 });

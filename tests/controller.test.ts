@@ -28,6 +28,7 @@ import type {
   EditOutcome,
   InitOptions,
   InitResult,
+  PreparedAhead,
 } from '../src/worker/api';
 
 const W = 32;
@@ -80,6 +81,7 @@ const INFO: InitResult = {
   precision: 'int8',
   precisionNote: null,
   modelError: null,
+  prepareSpec: { low: 1, high: 99 },
 };
 
 /**
@@ -94,6 +96,9 @@ class FakeWorkers implements WorkerPort {
   analysed: string[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** Names the prepare worker was asked for, and the names whose analysis came with a preparation. */
+  preparing: string[] = [];
+  preparedUsed: string[] = [];
   private docs = new Map<string, ImageDocument>();
   private generation = 0;
 
@@ -123,15 +128,19 @@ class FakeWorkers implements WorkerPort {
 
   readonly api: AnalysisWorkerApi = {
     init: async () => INFO,
-    analyze: async (req: AnalyzeRequest) => {
+    analyze: async (req: AnalyzeRequest, onProgress?: (stage: string, f: number) => void) => {
       const gen = this.generation;
       this.analysed.push(req.name);
+      if (req.prepared) this.preparedUsed.push(req.prepared.prepared.name);
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
       try {
         await new Promise((r) => setTimeout(r, 5));
         if (req.name.startsWith('hang')) await new Promise<never>(() => undefined); // only a restart (which the page races) ends it
         if (gen !== this.generation) throw new Error('worker terminated');
+        onProgress?.('network', 1);
+        onProgress?.('instances', 0);
+        await new Promise((r) => setTimeout(r, 5));
         if (req.name.startsWith('bad')) {
           const e = new Error(`${req.name}: not an image`);
           e.name = 'InputError';
@@ -171,6 +180,18 @@ class FakeWorkers implements WorkerPort {
       throw new Error('not used here');
     },
     overlayPng: async () => new Uint8Array(8),
+    warmPrepare: async () => 0,
+    prepare: async (req) => {
+      this.preparing.push(req.name);
+      // `big*` stands for an image too large to prepare ahead.
+      if (req.name.startsWith('big')) return null;
+      const prepared = { name: req.name, spec: req.spec, norm: null, contrastBytes: null, labelPlan: null };
+      return {
+        prepared: prepared as unknown as PreparedAhead['prepared'],
+        preview: { width: 1, height: 1, data: new Uint8Array(1) },
+        times: { decode: 1 },
+      };
+    },
     demoImage: async () => ({ name: 'demo3.png', bytes: new Uint8Array([1, 2, 3]) }),
     forget: async (id) => void this.docs.delete(id),
     inferenceRuns: async () => this.analysed.length,
@@ -237,6 +258,21 @@ describe('controller: the queue', () => {
     expect(item('c4.png').count).toBe(4);
     expect(c.counters.analyses).toBe(3);
     expect(ui.selectedImage).toBe(item('a2.png').id);
+  });
+
+  it("the next image is prepared during this one's post-network stages and analysed from that", async () => {
+    const { c, workers } = setup();
+    await c.startEngine();
+    c.addFiles([file('a1.png'), file('b2.png'), file('big3.png'), file('d4.png')]);
+    await until(() => !batch.busy && batch.items.length === 4, 'the batch');
+    await c.idle();
+    expect(workers.analysed).toEqual(['a1.png', 'b2.png', 'big3.png', 'd4.png']);
+    // The first image has nothing before it; big3 was asked for but not prepared (too large).
+    expect(workers.preparing).toEqual(['b2.png', 'big3.png', 'd4.png']);
+    expect(workers.preparedUsed).toEqual(['b2.png', 'd4.png']);
+    expect(item('b2.png').timings).toMatchObject({ ahead: expect.any(Number), decode: 1 });
+    expect(item('big3.png').timings).not.toHaveProperty('ahead');
+    expect(status()).toEqual(['a1.png:done', 'b2.png:done', 'big3.png:done', 'd4.png:done']);
   });
 
   it('the same content under another name is not a second row, and the user is told', async () => {

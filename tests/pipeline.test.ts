@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { encode as encodePng } from 'fast-png';
-import { analyzeImage, remeasure } from '../src/core/pipeline';
+import {
+  analyzeImage,
+  finishImage,
+  prepareImage,
+  prepareSpecOf,
+  preparedBuffers,
+  remeasure,
+} from '../src/core/pipeline';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../src/core/types';
 import type { InferenceBackend, LoadedModel, ModelSidecar } from '../src/core/segment/model';
 import { FAKE_SIDECAR } from './helpers/fake-model';
@@ -302,5 +309,47 @@ describe('pipeline, model method (fake backend)', () => {
       }),
     ).rejects.toThrow('cancelled by user');
     expect(n).toBe(2);
+  });
+
+  it('an image prepared in another thread (structured clone, buffers transferred) finishes to the same analysis', async () => {
+    // What the app does for a batch's next image: prepared by the prepare worker, finished by the analysis worker.
+    const bytes = pngBytes(scene());
+    const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, banner: 'off' };
+    const cases: [AnalysisOptions, LoadedModel | null][] = [
+      [opts, model],
+      [
+        { ...opts, mixedContrast: false },
+        { sidecar: { ...sidecar, thresholds: { ...sidecar.thresholds, contrastShare: 0.7 } }, backend },
+      ],
+      [{ ...opts, method: 'threshold' }, null],
+    ];
+    for (const [o, m] of cases) {
+      const whole = await analyzeImage({ name: 'm.png', bytes }, o, m);
+      const spec = o.method === 'model' && m ? prepareSpecOf(m.sidecar) : null;
+      const prepared = prepareImage({ name: 'm.png', bytes }, o, spec);
+      const moved = structuredClone(prepared, { transfer: preparedBuffers(prepared) });
+      // Transferred, not copied: the preparing side's buffers are detached.
+      expect(prepared.norm?.data.length ?? 0).toBe(0);
+      if (o.method === 'model' && m?.sidecar.thresholds.contrastShare !== undefined)
+        expect(moved.contrastBytes?.length).toBe(W * H);
+      const finished = await finishImage(moved, { name: 'm.png', bytes }, o, m);
+      expect(finished.particles).toEqual(whole.particles);
+      expect(finished.labels.data).toEqual(whole.labels.data);
+      expect(finished.trace).toEqual(whole.trace);
+      expect(finished.particles.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('an image prepared for another normalisation is not finished with this model', async () => {
+    const bytes = pngBytes(scene());
+    const opts: AnalysisOptions = { ...DEFAULT_OPTIONS, banner: 'off' };
+    const other = prepareImage({ name: 'm.png', bytes }, opts, { low: 0.5, high: 99.5 });
+    await expect(finishImage(other, { name: 'm.png', bytes }, opts, model)).rejects.toThrow(
+      /prepared for another model or method/,
+    );
+    const threshold = prepareImage({ name: 'm.png', bytes }, { ...opts, method: 'threshold' }, null);
+    await expect(finishImage(threshold, { name: 'm.png', bytes }, opts, model)).rejects.toThrow(
+      /prepared for another model or method/,
+    );
   });
 });

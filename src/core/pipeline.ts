@@ -4,27 +4,19 @@
  * point the worker and the CLI call; everything it needs arrives as arguments, so it runs in both.
  */
 import type { GreyF32, LabelImage } from './raster';
-import type {
-  AnalysisOptions,
-  Calibration,
-  DecodedImage,
-  ExcludedBand,
-  ImageAnalysis,
-  ImageMeta,
-} from './types';
+import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
 import type { LoadedModel, ModelSidecar } from './segment/model';
 import { decodeImage } from './decode/index';
 import { readLabelImage } from './decode/label-image';
 import { percentileStretch, stretchAndQuantise, toGrey } from './normalise';
-import { calibrate, type CalibrateResult } from './calibrate/index';
+import { calibrate } from './calibrate/index';
 import type { LineRecognizer } from './calibrate/label-ocr';
-import {
-  cutLabelPlan,
-  readLabelPlan,
-  type LabelPlan,
-  type LabelPlanReader,
-} from './calibrate/read-bar-label';
+import { cutLabelPlan, readLabelPlan, type LabelPlanReader } from './calibrate/read-bar-label';
 import { relabelInPlace, relabelSequential } from './label';
+import type { PreparedImage, PrepareSpec } from './prepared-image';
+
+export type { PreparedImage, PrepareSpec } from './prepared-image';
+export { preparedBuffers } from './prepared-image';
 import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
 import { flipAveraged } from './segment/flip-views';
@@ -78,16 +70,6 @@ export function assertModelFor(options: AnalysisOptions, model: LoadedModel | nu
     throw new Error('method "model" needs a segmentation model (load one, or choose the threshold method)');
 }
 
-/**
- * What preparing an image needs of the model: how it normalises its input, and the contrast filter's share. An
- * image prepared with one spec is finished only by a model with the same (sameSpec).
- */
-export interface PrepareSpec {
-  low: number;
-  high: number;
-  contrastShare?: number;
-}
-
 export function prepareSpecOf(sc: ModelSidecar): PrepareSpec {
   const { low, high } = sc.input.normalisation;
   const share = sc.thresholds.contrastShare;
@@ -98,40 +80,21 @@ function sameSpec(a: PrepareSpec | null, b: PrepareSpec | null): boolean {
   return a?.low === b?.low && a?.high === b?.high && a?.contrastShare === b?.contrastShare;
 }
 
-/**
- * An image decoded, calibrated (but for its label read) and normalised: everything before segmentation. Plain data
- * and typed arrays, so a worker can prepare the next image of a batch while this one's particles are being made.
- */
-export interface PreparedImage {
-  name: string;
-  width: number;
-  height: number;
-  meta: ImageMeta;
-  calibrated: CalibrateResult;
-  /** Scale-bar label crops to read (null: nothing to read, or no reader was expected). */
-  labelPlan: LabelPlan | null;
-  /** The model's spec it was normalised with; null for the threshold method or a given label image. */
-  spec: PrepareSpec | null;
-  /** The normalised image segmentation takes (null for a given label image). */
-  norm: GreyF32 | null;
-  /** Grey quantised for the contrast filter (the model's, unless mixed contrast is allowed), else null. */
-  contrastBytes: Uint8ClampedArray | null;
-  /** Milliseconds the preparing took. */
-  ms: number;
-}
-
-/** Typed-array buffers of a prepared image, to transfer it to another thread. */
-export function preparedBuffers(p: PreparedImage): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
-  if (p.norm) out.push(p.norm.data.buffer as ArrayBuffer);
-  if (p.contrastBytes) out.push(p.contrastBytes.buffer as ArrayBuffer);
-  for (const b of p.labelPlan?.bars ?? []) for (const c of b.crops) out.push(c.data.buffer as ArrayBuffer);
-  return out;
+/** True when `finishImage` can finish `prepared` with these options and model (else analyse the file anew). */
+export function preparedFits(
+  prepared: PreparedImage,
+  options: AnalysisOptions,
+  model: LoadedModel | null,
+): boolean {
+  const useModel = options.method === 'model' && model !== null;
+  return sameSpec(prepared.spec, useModel ? prepareSpecOf(model.sidecar) : null);
 }
 
 export interface PrepareHooks extends Pick<AnalyzeHooks, 'onProgress' | 'onGrey' | 'signal'> {
   /** Cut the scale-bar label crops (an OCR reader will read them). */
   readLabels?: boolean;
+  /** The image's size once decoded, before its grey copy is made: the caller may stop here by throwing. */
+  onDecoded?: (width: number, height: number) => void;
 }
 
 /**
@@ -156,6 +119,7 @@ export function prepareImage(
   let decoded: DecodedImage | null = decodeImage(input.bytes, input.name);
   const meta = decoded.meta;
   const { width, height } = decoded.raster;
+  hooks.onDecoded?.(width, height);
   let grey: GreyF32 | null = toGrey(decoded.raster);
   hooks.onGrey?.(grey);
 
@@ -233,7 +197,7 @@ export async function finishImage(
 ): Promise<ImageAnalysis> {
   if (!input.labels) assertModelFor(options, model);
   const useModel = !input.labels && options.method === 'model' && model !== null;
-  if (!input.labels && !sameSpec(prepared.spec, useModel ? prepareSpecOf(model.sidecar) : null))
+  if (!input.labels && !preparedFits(prepared, options, model))
     throw new Error(`${input.name}: prepared for another model or method than it is finished with`);
   const t0 = performance.now() - prepared.ms;
   const { onProgress, signal } = hooks;

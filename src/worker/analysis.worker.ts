@@ -5,11 +5,12 @@
  * loses no edits.
  */
 import * as Comlink from 'comlink';
-import { analyzeImage } from '../core/pipeline';
+import { analyzeImage, finishImage, preparedFits, prepareSpecOf } from '../core/pipeline';
 import { createOrtBackend } from '../core/segment/ort-backend';
 import type { LabelPlanReader } from '../core/calibrate/read-bar-label';
 import type { LabelWorkerApi } from './label.worker';
 import type { LoadedModel } from '../core/segment/model';
+import type { GreyF32 } from '../core/raster';
 import { warmWorker } from './warm-up';
 import type { ResolvedModelFile } from '../core/segment/model-variant';
 import type {
@@ -101,6 +102,7 @@ async function init(opts: InitOptions): Promise<InitResult> {
     precision: null,
     precisionNote: null,
     modelError: null,
+    prepareSpec: null,
   };
   if (!opts.model) return { ...base, modelError: 'no model selected' };
   let source: ModelBytes;
@@ -195,6 +197,7 @@ async function init(opts: InitOptions): Promise<InitResult> {
         model: { name: sidecar.name, version: sidecar.version, sha256: file.sha256 },
         precision: file.precision,
         precisionNote: file.warnings.join('; ') || null,
+        prepareSpec: prepareSpecOf(sidecar),
       };
     } catch (e) {
       lastError = e instanceof Error ? e.message : String(e);
@@ -222,25 +225,29 @@ const api: ComputeWorkerApi = {
       onProgress?.('decoding', 0);
       let grey: Grey8 | null = null;
       runs++;
+      const input = { name: req.name, bytes: req.bytes, sidecarTexts: req.sidecarTexts };
       // Analysed without the manual pixel size, so the calibration the file itself gives is known (and kept when
       // the manual one is removed, or left alone by a batch calibration); the manual one is applied after.
-      const analysis = await analyzeImage(
-        { name: req.name, bytes: req.bytes, sidecarTexts: req.sidecarTexts },
-        { ...options, pixelSizeOverride: null },
-        options.method === 'model' ? model : null,
-        {
-          onProgress: (stage, fraction) => {
-            clock.enter(CLOCK_STAGE[stage] ?? stage);
-            onProgress?.(stage, fraction);
-          },
-          // The preview comes from the pipeline's own decode, not a second one.
-          onGrey: (g) => {
-            clock.enter('preview');
-            grey = previewFromGrey(g);
-          },
-          ocr: labelReader,
+      const plain = { ...options, pixelSizeOverride: null };
+      const used = options.method === 'model' ? model : null;
+      const hooks = {
+        onProgress: (stage: string, fraction: number) => {
+          clock.enter(CLOCK_STAGE[stage] ?? stage);
+          onProgress?.(stage, fraction);
         },
-      );
+        // The preview comes from the pipeline's own decode, not a second one.
+        onGrey: (g: GreyF32) => {
+          clock.enter('preview');
+          grey = previewFromGrey(g);
+        },
+        ocr: labelReader,
+      };
+      // Prepared by the prepare worker for another model (one loaded since) is analysed anew.
+      const ahead = req.prepared && preparedFits(req.prepared.prepared, plain, used) ? req.prepared : null;
+      if (ahead) grey = ahead.preview;
+      const analysis = ahead
+        ? await finishImage(ahead.prepared, input, plain, used, hooks)
+        : await analyzeImage(input, plain, used, hooks);
       if (!grey) throw new Error(`${req.name}: no preview was made`);
       const preview: Grey8 = grey;
       analysis.warnings = [...warnings, ...analysis.warnings];

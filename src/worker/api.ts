@@ -8,6 +8,7 @@ import type { Precision, PrecisionChoice } from '../core/segment/model-variant';
 import type { EditIntent } from '../core/edit';
 import type { StageTimes } from './stage-clock';
 import type { Grey8 } from '../core/raster';
+import type { PreparedImage, PrepareSpec } from '../core/prepared-image';
 
 export type { StageTimes };
 
@@ -51,6 +52,8 @@ export interface InitResult {
   precisionNote: string | null;
   /** Why no model is loaded (missing bundled model, bad custom model); null when one is. */
   modelError: string | null;
+  /** What preparing an image ahead needs of the model (its normalisation); null without a model. */
+  prepareSpec: PrepareSpec | null;
 }
 
 /** 8-bit grey preview of the micrograph (percentile-stretched), kept for caching and overlay export. */
@@ -69,6 +72,38 @@ export interface AnalyzeRequest {
   cacheKey: string;
   /** Make the display bitmap now (the image is on screen); else it is made when asked for (bitmap()). */
   withBitmap?: boolean;
+  /** The image prepared ahead by the prepare worker with the same options (transferred); else analysed whole. */
+  prepared?: PreparedAhead;
+}
+
+/** A batch's next image, to prepare while the current one is post-processed. */
+export interface PrepareRequest {
+  name: string;
+  /** A copy (transferred): the page keeps its own for the analysis request. */
+  bytes: Uint8Array;
+  sidecarTexts?: string[];
+  options: AnalysisOptions;
+  /** The loaded model's (InitResult.prepareSpec); null for the threshold method. */
+  spec: PrepareSpec | null;
+}
+
+/** An image prepared ahead: everything before segmentation, its display preview, and those stages' times. */
+export interface PreparedAhead {
+  prepared: PreparedImage;
+  preview: Grey8;
+  times: StageTimes;
+}
+
+/** The prepare worker (prepare.worker.ts). */
+export interface PrepareWorkerApi {
+  /** Null when the image is not prepared ahead (too large, or it does not decode: its analysis reports why). */
+  prepare(req: PrepareRequest): Promise<PreparedAhead | null>;
+  /**
+   * Prepares a small synthetic image a few times, once per worker (later calls get the first call's promise), so
+   * the JS engine has compiled the stages before a batch's second image; resolves with the runs done (fewer
+   * when a real image came first).
+   */
+  warmPrepare(spec: PrepareSpec | null): Promise<number>;
 }
 
 export interface AnalyzeResult {
@@ -158,6 +193,7 @@ export interface DocumentWorkerApi {
 
 /** The two workers as the page calls them (worker-client joins them; analyze also hands the document over). */
 export type AnalysisWorkerApi = Omit<ComputeWorkerApi, 'analyze'> &
-  Omit<DocumentWorkerApi, 'hold'> & {
+  Omit<DocumentWorkerApi, 'hold'> &
+  PrepareWorkerApi & {
     analyze(req: AnalyzeRequest, onProgress?: ProgressFn): Promise<AnalyzeResult>;
   };

@@ -35,3 +35,22 @@ export function demoPng(): Uint8Array {
     pixelSizeNm: 2.5,
   });
 }
+
+/**
+ * The idle-time warm-ups' image (warm-up.ts, prepare.worker.ts): small, so a run is short, but textured like a
+ * micrograph without metadata, so every stage (calibration's bar search and label crops included) runs.
+ */
+export function warmUpPng(): Uint8Array {
+  return syntheticPng({
+    seed: 7,
+    width: 512,
+    height: 384,
+    modality: 'sem',
+    bitDepth: 8,
+    medianDiameter: 24,
+    sizeSigma: 0.25,
+    arrangement: 'agglomerated',
+    banner: false,
+    jpeg: false,
+  });
+}

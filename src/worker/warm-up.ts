@@ -10,25 +10,10 @@ import { analyzeImage } from '../core/pipeline';
 import type { LoadedModel } from '../core/segment/model';
 import { warmUp } from '../core/segment/tiles';
 import { DEFAULT_OPTIONS } from '../core/types';
-import { syntheticPng } from './demo';
+import { warmUpPng } from './demo';
 
 /** Pipeline runs of the warm-up (Chromium, 512x384: 480, 370, 230 ms; a fourth gained little). */
 export const WARM_ANALYSES = 3;
-
-function warmImage(): Uint8Array {
-  return syntheticPng({
-    seed: 7,
-    width: 512,
-    height: 384,
-    modality: 'sem',
-    bitDepth: 8,
-    medianDiameter: 24,
-    sizeSigma: 0.25,
-    arrangement: 'agglomerated',
-    banner: false,
-    jpeg: false,
-  });
-}
 
 /**
  * Warms the network and the pipeline; each pipeline run goes through `serial` (the worker's analysis queue).
@@ -47,7 +32,7 @@ export async function warmWorker(
   const messagesSeen = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
   await messagesSeen();
   if (stop.aborted) return 0;
-  const png = warmImage();
+  const png = warmUpPng();
   let done = 0;
   for (let k = 0; k < WARM_ANALYSES; k++) {
     await messagesSeen();

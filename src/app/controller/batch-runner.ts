@@ -6,16 +6,30 @@
 import * as Comlink from 'comlink';
 import { BatchItem, newItemId } from '../state/batch.svelte';
 import { sha256Hex } from '../../core/hash';
+import { preparedBuffers } from '../../core/prepared-image';
+import type { PreparedAhead } from '../../worker/api';
 import { isSidecarText, stemOf } from '../services/files';
 import type { BatchStore } from './batch-store';
 import type { Editor } from './editor';
 import { optionsKey, type Measurements } from './measurements';
 import type { Deps } from './ports';
+import type { AnalysisOptions } from '../../core/types';
 
 class Cancelled extends Error {
   constructor() {
     super('cancelled');
   }
+}
+
+/**
+ * Stages after the network: the analysis worker then runs on one core, and the next image is prepared on the
+ * other (prepare.worker.ts). Beside the network it would take a core from inference.
+ */
+const POST_NETWORK = new Set(['instances', 'contrast', 'scale-bar', 'measure']);
+
+/** Everything preparing depends on: an image prepared with other options is analysed whole. */
+function prepareKey(o: AnalysisOptions): string {
+  return JSON.stringify({ ...o, pixelSizeOverride: null });
 }
 
 function message(e: unknown): string {
@@ -32,6 +46,12 @@ export class BatchRunner {
    * image without waiting for the file read. Read once, used once; a WeakMap lets a removed item's read go.
    */
   private readonly readAhead = new WeakMap<BatchItem, Promise<Uint8Array>>();
+
+  /** The next image, prepared by the prepare worker during the current one's post-processing; used once. */
+  private readonly preparedAhead = new WeakMap<
+    BatchItem,
+    { key: string; ready: Promise<PreparedAhead | null> }
+  >();
 
   constructor(
     private readonly d: Deps,
@@ -162,6 +182,32 @@ export class BatchRunner {
     this.readAhead.set(next, p);
   }
 
+  /** Prepares the next queued image (its bytes already read ahead) in the prepare worker. */
+  private prepareNext(current: BatchItem): void {
+    const next = this.d.state.batch.items.find((i) => i.status === 'queued' && i !== current);
+    const read = next && this.readAhead.get(next);
+    if (!next || !read || this.preparedAhead.has(next)) return;
+    const options = this.m.optionsFor(next);
+    const ready = (async () => {
+      const info = await this.d.client.ready;
+      // A copy: the read-ahead bytes go to the analysis worker with the analysis request.
+      const bytes = (await read).slice();
+      const sidecarTexts = [...next.sidecarTexts];
+      const spec = info?.prepareSpec ?? null;
+      return this.d.client.api.prepare(
+        Comlink.transfer({ name: next.name, bytes, sidecarTexts, options, spec }, [bytes.buffer]),
+      );
+    })().catch(() => null);
+    this.preparedAhead.set(next, { key: prepareKey(options), ready });
+  }
+
+  /** The item's preparation, when there is one for these options (null when it gave none). */
+  private async takePrepared(item: BatchItem, options: AnalysisOptions): Promise<PreparedAhead | null> {
+    const ahead = this.preparedAhead.get(item);
+    this.preparedAhead.delete(item);
+    return ahead && ahead.key === prepareKey(options) ? ahead.ready : null;
+  }
+
   private takeBytes(item: BatchItem): Promise<Uint8Array> {
     const p = this.readAhead.get(item);
     this.readAhead.delete(item);
@@ -205,6 +251,9 @@ export class BatchRunner {
         // After a cancel the fresh worker must have its model before it is given work.
         if (client.ready) await client.ready;
         const options = this.m.optionsFor(item);
+        const prepared = await this.takePrepared(item, options);
+        // The wait for a preparation still running (it overlapped the previous image's post-processing).
+        if (prepared) mark('ahead');
         counters.analyses++;
         this.readNextAhead(item);
         const cancelled = new Promise<never>(
@@ -224,12 +273,17 @@ export class BatchRunner {
                 storeBytes: item.file !== null && !item.bytesStored,
                 cacheKey: key,
                 withBitmap: ui.selectedImage === item.id,
+                ...(prepared ? { prepared } : {}),
               },
-              [bytes.buffer],
+              [
+                bytes.buffer,
+                ...(prepared ? [...preparedBuffers(prepared.prepared), prepared.preview.data.buffer] : []),
+              ],
             ),
             Comlink.proxy((stage: string, fraction: number) => {
               item.stage = stage;
               item.progress = Math.max(0, Math.min(1, fraction));
+              if (POST_NETWORK.has(stage)) this.prepareNext(item);
             }),
           ),
           cancelled,
@@ -238,7 +292,8 @@ export class BatchRunner {
         item.bytesStored = true;
         this.m.set(item.id, optionsKey(options));
         mark('call');
-        item.timings = { ...marks, ...res.timings };
+        // A prepared image's decode, preview, calibrate and normalise ran in the prepare worker, off its path.
+        item.timings = { ...marks, ...(prepared?.times ?? {}), ...res.timings };
         item.analysis = res.analysis;
         item.bitmap = res.bitmap;
         item.fromCache = false;

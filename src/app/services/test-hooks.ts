@@ -24,6 +24,8 @@ export interface SaemiDebug {
   timings(): Record<string, number>[];
   /** The worker's idle-time warm-up runs of the pipeline, once the warm-up has ended. */
   warmUpRuns(): Promise<number>;
+  /** The prepare worker's idle-time warm-up runs, once it has ended. */
+  prepareWarmUpRuns(): Promise<number>;
 }
 
 export function installTestHooks(): void {
@@ -62,6 +64,8 @@ export function installTestHooks(): void {
       return batch.done.filter((i) => i.timings && !i.fromCache).map((i) => ({ ...i.timings }));
     },
     warmUpRuns: () => client.api.warmUpRuns(),
+    // The first call's promise: the argument of this later call is not used.
+    prepareWarmUpRuns: () => client.api.warmPrepare(null),
   };
   (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;
 }

@@ -10,6 +10,7 @@ import type {
   DocumentWorkerApi,
   InitOptions,
   InitResult,
+  PrepareWorkerApi,
 } from '../../worker/api';
 
 export class WorkerClient {
@@ -32,6 +33,15 @@ export class WorkerClient {
       }),
     );
     const docs = this.docs;
+    // Spawned once a model is loaded (init), to warm up in idle time; it lives as long as the page.
+    let prep: Comlink.Remote<PrepareWorkerApi> | null = null;
+    const prepare = (): Comlink.Remote<PrepareWorkerApi> =>
+      (prep ??= Comlink.wrap<PrepareWorkerApi>(
+        new Worker(new URL('../../worker/prepare.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'saemi-prepare',
+        }),
+      ));
     this.api = {
       init: (o) => this.compute.init(o),
       analyze: async (req, onProgress) => {
@@ -44,6 +54,9 @@ export class WorkerClient {
         );
         return result;
       },
+      // The caller already marked the request's transfers.
+      prepare: (req) => prepare().prepare(req),
+      warmPrepare: (spec) => prepare().warmPrepare(spec),
       demoImage: () => this.compute.demoImage(),
       inferenceRuns: () => this.compute.inferenceRuns(),
       warmUpRuns: () => this.compute.warmUpRuns(),
@@ -75,6 +88,8 @@ export class WorkerClient {
     this.ready = options().then((o) =>
       this.compute.init(o.model?.bytes ? Comlink.transfer(o, [o.model.bytes.buffer]) : o),
     );
+    // While the user picks files; only the first call runs (the worker outlives cancels and model changes).
+    void this.ready.then((info) => this.api.warmPrepare(info.prepareSpec)).catch(() => undefined);
     return this.ready;
   }
 
