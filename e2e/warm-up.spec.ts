@@ -5,11 +5,28 @@
  */
 import { expect, openApp, test } from './fixtures';
 
-type Hooks = { __saemi: { warmUpRuns(): Promise<number>; prepareWarmUpRuns(): Promise<number> } };
+type Hooks = {
+  __saemi: {
+    warmUpRuns(): Promise<number>;
+    prepareWarmUpRuns(): Promise<number>;
+    plotlyWarmed(): Promise<boolean>;
+  };
+};
 
 test('the pipeline is warmed up while the app waits for files', async ({ page }) => {
   await openApp(page);
   expect(await page.evaluate(() => (window as unknown as Hooks).__saemi.warmUpRuns())).toBe(3);
   // The prepare worker (a batch's next image) warms its own copy of the stages before segmentation.
   expect(await page.evaluate(() => (window as unknown as Hooks).__saemi.prepareWarmUpRuns())).toBe(3);
+});
+
+test('the chart library draws its first plot off screen while the app waits, and leaves nothing behind', async ({
+  page,
+}) => {
+  await openApp(page);
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as Hooks).__saemi.plotlyWarmed()), { timeout: 30_000 })
+    .toBe(true);
+  expect(await page.locator('.js-plotly-plot').count()).toBe(0);
+  expect(await page.locator('body > div[aria-hidden=true]').count()).toBe(0);
 });

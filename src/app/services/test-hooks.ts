@@ -5,6 +5,7 @@
 import { batch } from '../state/batch.svelte';
 import { engine } from '../state/engine.svelte';
 import { client, counters } from './controller';
+import { plotlyWarmed } from '../components/plotly-warm-up';
 
 export interface SaemiDebug {
   readonly analyses: number;
@@ -26,6 +27,8 @@ export interface SaemiDebug {
   warmUpRuns(): Promise<number>;
   /** The prepare worker's idle-time warm-up runs, once it has ended. */
   prepareWarmUpRuns(): Promise<number>;
+  /** Whether the idle-time throw-away plot (components/plotly-warm-up.ts) was drawn, once it has ended. */
+  plotlyWarmed(): Promise<boolean>;
 }
 
 export function installTestHooks(): void {
@@ -66,6 +69,7 @@ export function installTestHooks(): void {
     warmUpRuns: () => client.api.warmUpRuns(),
     // The first call's promise: the argument of this later call is not used.
     prepareWarmUpRuns: () => client.api.warmPrepare(null),
+    plotlyWarmed,
   };
   (window as unknown as { __saemi: SaemiDebug }).__saemi = hooks;
 }
