@@ -46,6 +46,13 @@ test('three synthetic images: counts within 5 % of the truth, and particles.csv 
   expect(fill.transition).toBe('0s');
   expect(fill.width).toBeGreaterThan(0);
 
+  // The second and third images were prepared ahead (decoded, calibrated and normalised by the prepare worker
+  // while the one before was post-processed): the counts below are of that path too.
+  const timings = await page.evaluate(() =>
+    (window as unknown as { __saemi: { timings(): Record<string, number>[] } }).__saemi.timings(),
+  );
+  expect(timings.map((t) => 'ahead' in t)).toEqual([false, true, true]);
+
   let total = 0;
   for (const img of images) {
     const n = await rowCount(page, img.name);
