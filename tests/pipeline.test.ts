@@ -322,6 +322,8 @@ describe('pipeline, model method (fake backend)', () => {
         { sidecar: { ...sidecar, thresholds: { ...sidecar.thresholds, contrastShare: 0.7 } }, backend },
       ],
       [{ ...opts, method: 'threshold' }, null],
+      // An excluded band: left out of the stretch's percentiles on the preparing side, blanked on the finishing one.
+      [{ ...opts, banner: { y0: 200, y1: 240 } }, model],
     ];
     for (const [o, m] of cases) {
       const whole = await analyzeImage({ name: 'm.png', bytes }, o, m);

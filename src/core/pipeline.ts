@@ -134,11 +134,7 @@ export function prepareImage(
   decoded = null;
   const labelPlan = hooks.readLabels ? cutLabelPlan(grey, calibrated) : null;
   const blocked = bandMask(calibrated.excluded, width, height);
-  let valid: Uint8Array | undefined;
-  if (blocked) {
-    valid = new Uint8Array(width * height);
-    for (let i = 0; i < valid.length; i++) valid[i] = blocked[i] ^ 1;
-  }
+  const valid = blocked && validMask(blocked);
 
   check();
   let norm: GreyF32 | null = null;
@@ -225,11 +221,6 @@ export async function finishImage(
   for (const b of excluded)
     trace.push(`${b.reason === 'banner' ? 'banner' : 'excluded rows'}: rows ${b.y0}-${b.y1 - 1} left out`);
   const blocked = bandMask(excluded, width, height);
-  let valid: Uint8Array | undefined;
-  if (blocked) {
-    valid = new Uint8Array(width * height);
-    for (let i = 0; i < valid.length; i++) valid[i] = blocked[i] ^ 1;
-  }
 
   check();
   let labels: LabelImage;
@@ -248,7 +239,14 @@ export async function finishImage(
     // The step takes the normalised image over; a resampled second pass (rare) recomputes it from the bytes.
     const bytes = input.bytes;
     const handOver = (): GreyF32 => {
-      const g = norm ?? percentileStretch(toGrey(decodeImage(bytes, input.name).raster), low, high, valid);
+      const g =
+        norm ??
+        percentileStretch(
+          toGrey(decodeImage(bytes, input.name).raster),
+          low,
+          high,
+          blocked && validMask(blocked),
+        );
       norm = null;
       return g;
     };
@@ -408,6 +406,13 @@ export function remeasure(a: ImageAnalysis, options: AnalysisOptions): ImageAnal
         : l,
   );
   return { ...a, labels, particles, calibration, ...(trace ? { trace } : {}) };
+}
+
+/** 1 where `blocked` is 0: the pixels a percentile stretch counts. */
+function validMask(blocked: Uint8Array): Uint8Array {
+  const valid = new Uint8Array(blocked.length);
+  for (let i = 0; i < valid.length; i++) valid[i] = blocked[i] ^ 1;
+  return valid;
 }
 
 /** 1 for pixels in an excluded band, or undefined when there is none. */
