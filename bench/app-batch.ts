@@ -6,7 +6,8 @@
  * preview) as the app collects them. One JSON object per line, like `npm run bench`. Not a test: timings are
  * reported, never asserted. firstResultMs and perImageMs count from the call that hands Playwright the files,
  * which first carries their bytes over the DevTools protocol (filesInMs: ~0.75 s for ten 1024x768 PNGs); the
- * *AfterAdded* figures count from the input's change event, when the page has the files, as after a drop.
+ * *AfterAdded* figures count from the input's change event, when the page has the files, as after a drop;
+ * steadyPerImageMs is the median time between results from the fifth image on, the batch's steady pace.
  *
  *   npm run build && npx tsx bench/app-batch.ts [--images 10] [--runs 3] [--size 1024x768] [--port 4173]
  *   --method threshold runs the classical method (no network: the app's own per-image work alone); --precision
@@ -35,6 +36,9 @@ const port = Number(arg('--port', process.env.E2E_PORT ?? '4173'));
 const given = argv.includes('--url') ? arg('--url', '') : '';
 const dist = path.resolve(ROOT, arg('--dist', 'dist'));
 const url = given || `http://localhost:${port}/`;
+
+/** Images before this one (0-based) count only in the whole batch's figures, not in its steady pace. */
+const STEADY_FROM = 4;
 
 const median = (a: number[]): number => {
   const s = [...a].sort((x, y) => x - y);
@@ -121,6 +125,7 @@ try {
   const first: number[] = [];
   const firstAfterAdded: number[] = [];
   const perImageAfterAdded: number[] = [];
+  const steady: number[] = [];
   const stageRuns: Record<string, number[]> = {};
   for (let r = 0; r < runs; r++) {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -223,6 +228,10 @@ try {
     }
     const times = Object.values(done).sort((a, b) => a - b);
     const total = times[times.length - 1];
+    // From the fifth image on, past the first ones, which share the machine with the page's first render, the warm-ups' tails and
+    // the label readers' start: the batch's steady pace, far less noisy between runs than the whole batch's.
+    const gaps = times.slice(STEADY_FROM).map((t, k) => t - times[STEADY_FROM - 1 + k]);
+    if (gaps.length) steady.push(median(gaps));
     perImage.push(total / images);
     first.push(times[0]);
     const fromAdded = addedMs === null ? null : times[0] - addedMs;
@@ -254,6 +263,7 @@ try {
         batchMs: r1(total),
         perImageMs: r1(total / images),
         perImageAfterAddedMs: perImageFromAdded === null ? null : r1(perImageFromAdded),
+        steadyPerImageMs: gaps.length ? r1(median(gaps)) : null,
         peakPageHeapMB: r1(peakHeap / 2 ** 20),
         pageLongTasksMs: r1(longTaskMs),
         stagesMedianMs: stageMedians,
@@ -274,6 +284,7 @@ try {
       firstResultMsMedian: r1(median(first)),
       firstResultAfterAddedMsMedian: firstAfterAdded.length ? r1(median(firstAfterAdded)) : null,
       perImageAfterAddedMsMedian: perImageAfterAdded.length ? r1(median(perImageAfterAdded)) : null,
+      steadyPerImageMsMedian: steady.length ? r1(median(steady)) : null,
       stagesMedianMs: Object.fromEntries(Object.entries(stageRuns).map(([k, v]) => [k, r1(median(v))])),
     }),
   );

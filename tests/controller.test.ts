@@ -181,6 +181,7 @@ class FakeWorkers implements WorkerPort {
     },
     overlayPng: async () => new Uint8Array(8),
     warmPrepare: async () => 0,
+    stopWarmUp: async () => undefined,
     prepare: async (req) => {
       this.preparing.push(req.name);
       // `big*` stands for an image too large to prepare ahead.

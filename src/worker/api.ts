@@ -104,6 +104,8 @@ export interface PrepareWorkerApi {
    * when a real image came first).
    */
   warmPrepare(spec: PrepareSpec | null): Promise<number>;
+  /** Ends the warm-up after the run in progress (a batch has started: its first image needs both cores). */
+  stopWarmUp(): Promise<void>;
 }
 
 export interface AnalyzeResult {

@@ -27,7 +27,7 @@ class TooLarge extends Error {}
  */
 const WARM_RUNS = 3;
 let warming: Promise<number> | null = null;
-/** Set by the first real request: no warm-up run starts after it. */
+/** Set by the first real request, or when the page starts a batch: no warm-up run starts after it. */
 let realCame = false;
 
 async function warmRuns(spec: PrepareSpec | null): Promise<number> {
@@ -45,6 +45,10 @@ async function warmRuns(spec: PrepareSpec | null): Promise<number> {
 
 const api: PrepareWorkerApi = {
   warmPrepare: (spec) => (warming ??= warmRuns(spec).catch(() => 0)),
+
+  async stopWarmUp() {
+    realCame = true;
+  },
 
   async prepare(req: PrepareRequest): Promise<PreparedAhead | null> {
     realCame = true;

@@ -23,6 +23,8 @@ export class WorkerClient {
   readonly held = new Set<string>();
   private lastInit: (() => Promise<InitOptions>) | null = null;
   ready: Promise<InitResult> | null = null;
+  /** An image has been sent for analysis. */
+  private sent = false;
 
   constructor() {
     this.spawn();
@@ -45,6 +47,9 @@ export class WorkerClient {
     this.api = {
       init: (o) => this.compute.init(o),
       analyze: async (req, onProgress) => {
+        // The first image of a session: the prepare worker's warm-up, if still running, gives it the core.
+        if (!this.sent) void this.api.stopWarmUp().catch(() => undefined);
+        this.sent = true;
         // The caller already marked the request's transfers and proxied onProgress.
         const { held, ...result } = await this.compute.analyze(req, onProgress);
         // Handed over before the result is returned, so an edit right after finds the document.
@@ -57,6 +62,7 @@ export class WorkerClient {
       // The caller already marked the request's transfers.
       prepare: (req) => prepare().prepare(req),
       warmPrepare: (spec) => prepare().warmPrepare(spec),
+      stopWarmUp: () => prepare().stopWarmUp(),
       demoImage: () => this.compute.demoImage(),
       inferenceRuns: () => this.compute.inferenceRuns(),
       warmUpRuns: () => this.compute.warmUpRuns(),
