@@ -14,9 +14,11 @@ import { warmUpPng } from './demo';
 import { previewFromGrey } from './preview';
 import { StageClock } from './stage-clock';
 
-/** Larger images are not prepared ahead: two of them at once (this one's and the current) would double the peak
- * memory of a batch of big images, where a second of preparing matters least. */
-export const PREPARE_AHEAD_MAX_PIXELS = 4096 * 4096;
+/**
+ * Larger images are not prepared ahead: two of them at once (this one's and the current) would double the peak
+ * memory of a batch of big images, where a second of preparing matters least.
+ */
+const PREPARE_AHEAD_MAX_PIXELS = 4096 * 4096;
 
 class TooLarge extends Error {}
 

@@ -333,6 +333,8 @@ export class BatchRunner {
           i.status = 'error';
           i.error = 'cancelled';
         }
+        // A preparation waiting for its image holds that image's normalised copy (up to ~100 MB).
+        this.preparedAhead.delete(i);
       }
     }
     if (this.running && this.cancelCurrent) {
