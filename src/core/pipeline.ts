@@ -1,7 +1,9 @@
 /**
  * The analysis, composed: decode -> grey -> calibrate (pixel size, banner) -> normalise (banner left out of
  * the percentiles) -> segment (model tiles + instances, or the threshold method) -> measure. The single entry
- * point the worker and the CLI call; everything it needs arrives as arguments, so it runs in both.
+ * point the worker and the CLI call; everything it needs arrives as arguments, so it runs in both. It is two
+ * halves, prepareImage (everything before segmentation) and finishImage, so the app can prepare a batch's next
+ * image in another worker while this one is post-processed.
  */
 import type { GreyF32, LabelImage } from './raster';
 import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
@@ -14,15 +16,15 @@ import type { LineRecognizer } from './calibrate/label-ocr';
 import { cutLabelPlan, readLabelPlan, type LabelPlanReader } from './calibrate/read-bar-label';
 import { relabelInPlace, relabelSequential } from './label';
 import type { PreparedImage, PrepareSpec } from './prepared-image';
-
-export type { PreparedImage, PrepareSpec } from './prepared-image';
-export { preparedBuffers } from './prepared-image';
 import { measureParticles } from './measure';
 import { dropOppositeContrast } from './segment/contrast-filter';
 import { flipAveraged } from './segment/flip-views';
 import { segmentWithModel } from './segment/model-segment';
 import { isStarModel, segmentStar } from './segment/star-segment';
 import { thresholdSegment } from './segment/threshold';
+
+export type { PreparedImage, PrepareSpec } from './prepared-image';
+export { preparedBuffers } from './prepared-image';
 
 export interface AnalyzeInput {
   name: string;
