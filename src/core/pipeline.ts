@@ -8,6 +8,7 @@
 import type { GreyF32, LabelImage } from './raster';
 import type { AnalysisOptions, Calibration, DecodedImage, ExcludedBand, ImageAnalysis } from './types';
 import type { LoadedModel, ModelSidecar } from './segment/model';
+import { checkAborted } from './abort';
 import { decodeImage } from './decode/index';
 import { readLabelImage } from './decode/label-image';
 import { percentileStretch, stretchAndQuantise, toGrey } from './normalise';
@@ -111,10 +112,7 @@ export function prepareImage(
 ): PreparedImage {
   const t0 = performance.now();
   const { onProgress, signal } = hooks;
-  const check = (): void => {
-    if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
-  };
-  check();
+  checkAborted(signal);
   onProgress?.('decode', 0);
   // Big buffers are held in `let`s and dropped as soon as they are spent: an 8192x8192 image must not keep its
   // raster and grey copies longer than needed.
@@ -125,7 +123,7 @@ export function prepareImage(
   let grey: GreyF32 | null = toGrey(decoded.raster);
   hooks.onGrey?.(grey);
 
-  check();
+  checkAborted(signal);
   onProgress?.('calibrate', 0);
   const calibrated = calibrate({
     decoded,
@@ -138,7 +136,7 @@ export function prepareImage(
   const blocked = bandMask(calibrated.excluded, width, height);
   const valid = blocked && validMask(blocked);
 
-  check();
+  checkAborted(signal);
   let norm: GreyF32 | null = null;
   let contrastBytes: Uint8ClampedArray | null = null;
   const modelSpec = options.method === 'model' ? spec : null;
@@ -199,9 +197,6 @@ export async function finishImage(
     throw new Error(`${input.name}: prepared for another model or method than it is finished with`);
   const t0 = performance.now() - prepared.ms;
   const { onProgress, signal } = hooks;
-  const check = (): void => {
-    if (signal?.aborted) throw signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
-  };
   const { width, height, meta, calibrated: first } = prepared;
   const warnings: string[] = [];
   // What each stage decided and why, one line each (the app and --json show it).
@@ -224,7 +219,7 @@ export async function finishImage(
     trace.push(`${b.reason === 'banner' ? 'banner' : 'excluded rows'}: rows ${b.y0}-${b.y1 - 1} left out`);
   const blocked = bandMask(excluded, width, height);
 
-  check();
+  checkAborted(signal);
   let labels: LabelImage;
   const speckPx = speckSize(options.minAreaPx);
   if (input.labels) {
@@ -312,12 +307,12 @@ export async function finishImage(
   prepared.norm = null;
   prepared.contrastBytes = null;
 
-  check();
+  checkAborted(signal);
   // One turn for the flag: a read that needed no engine has settled already, and is no stage of its own.
   await Promise.resolve();
   if (labelPending) onProgress?.('scale-bar', 0);
   const cal = await labelRead;
-  check();
+  checkAborted(signal);
   if (cal.barNote) warnings.push(cal.barNote);
   trace.splice(calibrationAt, 0, calibrationTrace(cal.calibration));
   onProgress?.('measure', 0);

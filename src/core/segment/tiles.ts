@@ -4,6 +4,7 @@
  * separable cosine ramps so that seams vanish. Memory stays bounded: one tile's input and outputs plus one
  * Float32 map per output for the whole image.
  */
+import { checkAborted } from '../abort';
 import type { GreyF32 } from '../raster';
 import type { InferenceBackend, LoadedModel } from './model';
 
@@ -115,10 +116,6 @@ export function reflectIndex(i: number, n: number): number {
   return m < n ? m : period - m;
 }
 
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('Analysis cancelled', 'AbortError');
-}
-
 /**
  * Blend weights on a grid g px apart (grid point k stands for pixel k*g + g/2): each tile's 1-D weights read
  * at its grid points, and their sums over the tiles, per axis. The weight sum factorises into two 1-D sums
@@ -204,7 +201,7 @@ export async function runTiled(
   for (let j = 0; j < ly.origins.length; j++) {
     const y0 = ly.origins[j];
     for (let i = 0; i < lx.origins.length; i++) {
-      if (opts.signal?.aborted) throw abortError(opts.signal);
+      checkAborted(opts.signal);
       const x0 = lx.origins[i];
       for (let p = 0; p < tw; p++) colIndex[p] = reflectIndex(x0 + p, W);
       for (let q = 0; q < th; q++) {
